@@ -1,0 +1,14 @@
+# One image for web, worker and beat (see docker-compose.yml).
+FROM python:3.12-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 VAR_DIR=/var/lib/pathway
+WORKDIR /app
+COPY pyproject.toml ./
+RUN pip install --upgrade pip
+COPY . .
+RUN pip install -e . \
+ && mkdir -p /var/lib/pathway \
+ && DEBUG=true python manage.py collectstatic --noinput \
+ && useradd --system --home /app pathway && chown -R pathway /var/lib/pathway
+USER pathway
+EXPOSE 8000
+CMD ["gunicorn", "pathway.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--access-logfile", "-"]

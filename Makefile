@@ -1,0 +1,61 @@
+# Residency Pathway Planner. `make run` starts everything; `make test` checks everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+# Django 6.1 needs Python 3.12+; the machine's python3 may be older, so look further.
+PYTHON ?= $(shell for c in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python $$HOME/.pyenv/versions/3.12*/bin/python python3; do \
+	p=$$(command -v $$c 2>/dev/null) || continue; \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+
+.PHONY: help run test lint bench worker beat shell clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(VENV)/.python:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Python 3.12 or newer is required (Django 6.1). Install it, e.g. 'apt-get install python3.12 python3.12-venv'"; \
+	  echo "or 'pyenv install 3.12', or run: make PYTHON=/path/to/python3.12 ..."; exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.python pyproject.toml
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@
+
+run: $(VENV)/.installed  ## migrate, load the pathway data and demo accounts, start web + worker + beat
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	@echo ""
+	@echo "  Pathway Planner: http://127.0.0.1:$(PORT)/"
+	@echo "  Demo logins (demo only, password pathway-demo):"
+	@echo "    applicant@example.com   advisor@example.com   admin@example.com"
+	@echo "  Emails are written to var/mail/. Ctrl-C stops everything."
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A pathway worker --loglevel=INFO --concurrency=2 & \
+	$(VENV)/bin/celery -A pathway beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
+	$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT)
+
+lint: $(VENV)/.installed-test  ## ruff and the migrations check
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: lint  ## lint, then the whole test suite (real PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test  ## benchmarks (PostgreSQL via DATABASE_URL); results go to BENCHMARKS.md
+	$(PY) bench/run.py
+
+shell: $(VENV)/.installed  ## a Django shell
+	$(PY) manage.py shell
+
+clean:  ## remove the virtual environment and all local state
+	rm -rf $(VENV) var

@@ -1,0 +1,542 @@
+"""The pathway engine's data: Match cycles and their dated events, milestone templates (admin-edited),
+applicant profiles, per-applicant milestones with evidence, the rule tables, and reminder deliveries.
+
+Domain rules are rows, never literals in code: each rule row carries its source URL and whether it is
+confirmed, from a secondary source, or projected.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class Confidence(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed (official source)"
+    SECONDARY = "secondary", "Secondary source, not yet confirmed"
+    PROJECTED = "projected", "Projected from past years' pattern"
+
+
+class ApplicantType(models.TextChoices):
+    US_MD = "US_MD", "US MD student or graduate"
+    US_DO = "US_DO", "US DO student or graduate"
+    US_IMG = "US_IMG", "US citizen international medical graduate"
+    NON_US_IMG = "NON_US_IMG", "Non-US international medical graduate"
+
+
+IMG_TYPES = (ApplicantType.US_IMG, ApplicantType.NON_US_IMG)
+
+
+class VisaRoute(models.TextChoices):
+    J1 = "J1", "J-1 (ECFMG-sponsored)"
+    H1B = "H1B", "H-1B"
+
+
+class Exam(models.TextChoices):
+    STEP1 = "step1", "USMLE Step 1"
+    STEP2CK = "step2ck", "USMLE Step 2 CK"
+    STEP3 = "step3", "USMLE Step 3"
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not a known time zone (use a name like America/New_York).") from None
+
+
+# --- Match cycles ------------------------------------------------------------------------------
+
+
+class MatchCycle(models.Model):
+    """A Match cycle, named after the March Match (the 2027 Match runs from June 2026 to July 2027)."""
+
+    year = models.PositiveSmallIntegerField(unique=True, validators=[MinValueValidator(2000)])
+    name = models.CharField(max_length=60)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["year"]
+
+    def __str__(self):
+        return self.name
+
+
+class CycleEventQuerySet(models.QuerySet):
+    def for_year(self, year: int):
+        return self.filter(cycle__year=year).order_by("at")
+
+
+class CycleEvent(models.Model):
+    """A dated event of a cycle (ROL deadline, Match Day...). Stored as an aware datetime, defined in ET."""
+
+    cycle = models.ForeignKey(MatchCycle, on_delete=models.CASCADE, related_name="events")
+    key = models.SlugField(max_length=60, help_text="Stable identifier, e.g. nrmp_rol_deadline.")
+    title = models.CharField(max_length=120)
+    at = models.DateTimeField(help_text="When it happens (entered in US Eastern time).")
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
+    source_url = models.URLField(max_length=500)
+    note = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    objects = CycleEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle__year", "at"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "key"], name="unique_event_key_per_cycle")]
+
+    def __str__(self):
+        return f"{self.title} ({self.cycle.year})"
+
+    @property
+    def projected(self) -> bool:
+        return self.status == Confidence.PROJECTED
+
+
+# --- Templates ---------------------------------------------------------------------------------
+
+
+class Phase(models.TextChoices):
+    ELIGIBILITY = "eligibility", "Eligibility and registration"
+    EXAMS = "exams", "Exams"
+    CERTIFICATION = "certification", "ECFMG certification"
+    APPLICATION = "application", "Application (ERAS)"
+    MATCH = "match", "The Match"
+    POST_MATCH = "post_match", "After the Match"
+    CAREER = "career", "Residency and beyond"
+
+
+class DeadlineKind(models.TextChoices):
+    EVENT = "event", "Offset from a cycle event"
+    MILESTONE = "milestone", "Offset from another milestone's deadline"
+    APPLICANT = "applicant", "Offset from an applicant date"
+    NONE = "none", "No deadline"
+
+
+class EvidenceKind(models.TextChoices):
+    EXAM = "exam", "USMLE exam attempts"
+    OET = "oet", "OET Medicine results"
+    DOCUMENT = "document", "Dates and reference numbers"
+    USCE = "usce", "US clinical experience entries"
+    NONE = "none", "Nothing beyond the status"
+
+
+APPLICANT_DATE_ANCHORS = ("graduation_date",)
+
+
+class MilestoneTemplate(models.Model):
+    key = models.SlugField(max_length=60, unique=True, help_text="Stable identifier used by the API.")
+    title = models.CharField(max_length=120)
+    phase = models.CharField(max_length=20, choices=Phase.choices)
+    order = models.PositiveIntegerField(default=100, help_text="Position along the path.")
+    guidance = models.TextField(help_text="Plain-language guidance shown to applicants.")
+    applies_to = models.JSONField(default=list, help_text="Applicant types, e.g. [\"US_IMG\", \"NON_US_IMG\"].")
+    visa_route = models.CharField(
+        max_length=4, choices=VisaRoute.choices, blank=True, help_text="Only for applicants needing this visa."
+    )
+    optional = models.BooleanField(default=False, help_text="Created only when the applicant opts in.")
+    deadline_kind = models.CharField(max_length=12, choices=DeadlineKind.choices, default=DeadlineKind.NONE)
+    deadline_anchor = models.CharField(max_length=60, blank=True)
+    deadline_offset_days = models.IntegerField(default=0)
+    evidence = models.CharField(max_length=12, choices=EvidenceKind.choices, default=EvidenceKind.NONE)
+    exam = models.CharField(max_length=8, choices=Exam.choices, blank=True)
+    reminder_lead_days = models.JSONField(default=list, blank=True, help_text="Days before the deadline.")
+    source_url = models.URLField(max_length=500, blank=True)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order", "key"]
+
+    def __str__(self):
+        return self.title
+
+
+class TemplatePrerequisite(models.Model):
+    class Kind(models.TextChoices):
+        HARD = "hard", "Hard (blocks completion)"
+        SOFT = "soft", "Soft (advice only)"
+
+    template = models.ForeignKey(MilestoneTemplate, on_delete=models.CASCADE, related_name="prerequisite_links")
+    requires = models.ForeignKey(MilestoneTemplate, on_delete=models.CASCADE, related_name="dependent_links")
+    kind = models.CharField(max_length=4, choices=Kind.choices, default=Kind.HARD)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["template", "requires"], name="unique_prerequisite"),
+            models.CheckConstraint(condition=~Q(template=models.F("requires")), name="no_self_prerequisite"),
+        ]
+
+    def __str__(self):
+        return f"{self.template.key} needs {self.requires.key} ({self.kind})"
+
+
+# --- Applicants --------------------------------------------------------------------------------
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ApplicantProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    applicant_type = models.CharField(max_length=12, choices=ApplicantType.choices)
+    graduation_date = models.DateField()
+    needs_visa = models.BooleanField(default=False)
+    visa_route = models.CharField(max_length=4, choices=VisaRoute.choices, blank=True)
+    target_cycle = models.ForeignKey(MatchCycle, on_delete=models.PROTECT, related_name="applicants")
+    specialties = models.JSONField(default=list, blank=True)
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
+    opted_in = models.JSONField(default=list, blank=True, help_text="Keys of optional milestones chosen.")
+    # Notification settings (issue 5): None lead days = the templates' defaults.
+    email_reminders = models.BooleanField(default=True)
+    reminder_lead_days = models.JSONField(null=True, blank=True)
+    daily_digest = models.BooleanField(default=False)
+    calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"Profile of {self.user}"
+
+    def clean(self):
+        if self.needs_visa and not self.visa_route:
+            raise ValidationError({"visa_route": "Choose the visa route (J-1 or H-1B)."})
+        if not self.needs_visa and self.visa_route:
+            raise ValidationError({"visa_route": "A visa route only applies when you need a visa."})
+
+    @property
+    def is_img(self) -> bool:
+        return self.applicant_type in IMG_TYPES
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class MilestoneQuerySet(models.QuerySet):
+    def applicable(self):
+        return self.filter(is_applicable=True)
+
+    def open(self):
+        return self.applicable().filter(status__in=[Milestone.Status.NOT_STARTED, Milestone.Status.IN_PROGRESS])
+
+    def due_between(self, start, end):
+        return self.open().filter(due_at__gte=start, due_at__lt=end)
+
+    def overdue(self, now=None):
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+    def visible_to(self, user):
+        from pathway.models import User
+
+        return self.filter(applicant__in=User.objects.applicants_visible_to(user))
+
+
+class Milestone(models.Model):
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        WAIVED = "waived", "Waived"
+
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="milestones")
+    template = models.ForeignKey(MilestoneTemplate, on_delete=models.PROTECT, related_name="milestones")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+    waived_reason = models.CharField(max_length=300, blank=True)
+    # Stored so dashboards and the reminder sweep can filter and sort in SQL.
+    due_at = models.DateTimeField(null=True, blank=True)
+    due_projected = models.BooleanField(default=False, help_text="The deadline rests on a projected date.")
+    completed_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    # A milestone that stops applying (type or visa change) is kept, with its evidence, but hidden.
+    is_applicable = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = MilestoneQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["template__order"]
+        constraints = [models.UniqueConstraint(fields=["applicant", "template"], name="one_milestone_per_template")]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="milestone_open_due_idx"),
+            # The reminder sweep reads only open, applicable milestones by deadline; a partial index keeps
+            # that range scan small however many done/waived milestones pile up (BENCHMARKS.md).
+            models.Index(
+                fields=["due_at"],
+                condition=Q(is_applicable=True, status__in=["not_started", "in_progress"]),
+                name="milestone_remindable_due_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.template.title} for {self.applicant}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.NOT_STARTED, self.Status.IN_PROGRESS)
+
+
+# --- Evidence ----------------------------------------------------------------------------------
+
+
+class ExamAttempt(models.Model):
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="attempts")
+    exam = models.CharField(max_length=8, choices=Exam.choices)
+    test_date = models.DateField()
+    result_date = models.DateField(null=True, blank=True)
+    passed = models.BooleanField(null=True, blank=True, help_text="Empty until the result is out.")
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(300)]
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["test_date", "pk"]
+
+    def __str__(self):
+        return f"{self.get_exam_display()} on {self.test_date}"
+
+
+class OETResult(models.Model):
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="oet_results")
+    test_date = models.DateField()
+    listening = models.PositiveSmallIntegerField(validators=[MaxValueValidator(500)])
+    reading = models.PositiveSmallIntegerField(validators=[MaxValueValidator(500)])
+    speaking = models.PositiveSmallIntegerField(validators=[MaxValueValidator(500)])
+    writing = models.PositiveSmallIntegerField(validators=[MaxValueValidator(500)])
+    candidate_number = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["test_date", "pk"]
+
+
+class DocumentEvidence(models.Model):
+    """Dates and numbers for certificates and registrations (ECFMG ID, NRMP ID, DS-2019...)."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="documents")
+    label = models.CharField(max_length=120)
+    reference = models.CharField(max_length=120, blank=True)
+    date = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["date", "pk"]
+
+
+class USCEEntry(models.Model):
+    class Kind(models.TextChoices):
+        ELECTIVE = "elective", "Clinical elective (student)"
+        SUB_INTERNSHIP = "sub_i", "Sub-internship (student)"
+        EXTERNSHIP = "externship", "Externship (graduate)"
+        OBSERVERSHIP = "observership", "Observership"
+        RESEARCH = "research", "Clinical research"
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="usce_entries")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    hands_on = models.BooleanField(default=False)
+    specialty = models.CharField(max_length=80)
+    site = models.CharField(max_length=160)
+    supervisor = models.CharField(max_length=120, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["start_date", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="usce_ends_after_start")
+        ]
+
+
+# --- Rule tables -------------------------------------------------------------------------------
+
+
+class RuleRow(models.Model):
+    """Common columns of every rule table: when it is in force and where it comes from."""
+
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True, help_text="Inclusive; empty = still in force.")
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CONFIRMED)
+    source_url = models.URLField(max_length=500)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class RuleQuerySet(models.QuerySet):
+    def in_force_on(self, day):
+        return self.filter(effective_from__lte=day).filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+
+
+class PassingStandard(RuleRow):
+    exam = models.CharField(max_length=8, choices=Exam.choices)
+    min_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    pass_fail_only = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["exam", "effective_from"]
+
+    def __str__(self):
+        value = "pass/fail" if self.pass_fail_only else self.min_score
+        return f"{self.get_exam_display()} {value} from {self.effective_from}"
+
+
+class AttemptLimit(RuleRow):
+    exam = models.CharField(max_length=8, default="all", help_text="'all' or an exam code.")
+    max_attempts = models.PositiveSmallIntegerField()
+    max_in_12_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    min_months_after_first_for_last = models.PositiveSmallIntegerField(null=True, blank=True)
+    min_months_after_previous_for_last = models.PositiveSmallIntegerField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["effective_from"]
+
+    def __str__(self):
+        return f"{self.max_attempts} attempts from {self.effective_from}"
+
+
+class OETThreshold(RuleRow):
+    listening = models.PositiveSmallIntegerField()
+    reading = models.PositiveSmallIntegerField()
+    speaking = models.PositiveSmallIntegerField()
+    writing = models.PositiveSmallIntegerField()
+    one_sitting = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["effective_from"]
+
+    def __str__(self):
+        return f"OET L{self.listening} R{self.reading} S{self.speaking} W{self.writing} from {self.effective_from}"
+
+
+class ScoreReleaseRule(RuleRow):
+    exam = models.CharField(max_length=8, default="all")
+    typical_days = models.PositiveSmallIntegerField(default=28)
+    worst_case_days = models.PositiveSmallIntegerField(default=56)
+    release_weekday = models.PositiveSmallIntegerField(default=2, help_text="Monday=0 … Wednesday=2.")
+    blackout = models.JSONField(default=list, help_text="Weeks without releases, e.g. [\"07-04\", \"12-last\"].")
+    history = HistoricalRecords()
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["effective_from"]
+
+
+class ErasFeeSchedule(models.Model):
+    cycle_year = models.PositiveSmallIntegerField(unique=True)
+    tiers = models.JSONField(help_text="[{\"from\": 1, \"to\": 30, \"fee_usd\": 11}, ...] per specialty.")
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CONFIRMED)
+    source_url = models.URLField(max_length=500)
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"ERAS fees, {self.cycle_year} Match"
+
+
+class SignalAllowance(models.Model):
+    cycle_year = models.PositiveSmallIntegerField()
+    specialty = models.CharField(max_length=80)
+    gold = models.PositiveSmallIntegerField(null=True, blank=True)
+    silver = models.PositiveSmallIntegerField(null=True, blank=True)
+    total = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CONFIRMED)
+    source_url = models.URLField(max_length=500)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["cycle_year", "specialty"]
+        constraints = [models.UniqueConstraint(fields=["cycle_year", "specialty"], name="one_allowance_per_specialty")]
+
+    def __str__(self):
+        return f"{self.specialty}: {self.total} signals ({self.cycle_year})"
+
+
+# --- Reminders (deliveries) ----------------------------------------------------------------------
+
+
+class ReminderQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status__in=[Reminder.Status.PLANNED, Reminder.Status.SENDING])
+
+
+class Reminder(models.Model):
+    """One email reminder for one milestone and one lead time; the unique constraint makes planning idempotent."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="reminders")
+    # Set for applicants who chose the daily digest: the row is then delivered by that digest, not alone.
+    digest = models.ForeignKey(
+        "DigestDelivery", on_delete=models.SET_NULL, null=True, blank=True, related_name="reminders"
+    )
+    lead_days = models.PositiveSmallIntegerField()
+    channel = models.CharField(max_length=12, default="email")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    scheduled_for = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheduled_for"]
+        constraints = [
+            models.UniqueConstraint(fields=["milestone", "lead_days", "channel"], name="one_reminder_per_lead_time")
+        ]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="reminder_status_idx")]
+
+    def __str__(self):
+        return f"{self.lead_days}-day reminder: {self.milestone}"
+
+
+class DigestDelivery(models.Model):
+    """One daily digest email per applicant and local day; the unique constraint makes it exactly-once to plan."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_digests")
+    local_date = models.DateField(help_text="The day in the applicant's time zone this digest belongs to.")
+    status = models.CharField(max_length=12, choices=Reminder.Status.choices, default=Reminder.Status.PLANNED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-local_date"]
+        constraints = [models.UniqueConstraint(fields=["user", "local_date"], name="one_digest_per_local_day")]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="digest_status_idx")]
+
+    def __str__(self):
+        return f"Digest for {self.user} on {self.local_date}"

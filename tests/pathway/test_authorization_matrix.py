@@ -1,0 +1,171 @@
+"""Every URL pattern × every persona. A URL missing from RULES fails the suite.
+
+Personas: anonymous, amira (the applicant who owns the data), carla (another applicant),
+ben (amira's advisor), dan (an advisor without students), root (admin).
+Strangers get 404, never 403: the page might as well not exist for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+PERSONAS = ("anonymous", "amira", "carla", "ben", "dan", "root")
+LOGIN = "login"  # a redirect to the login page
+
+
+@dataclass(frozen=True)
+class Rule:
+    expect: dict  # persona -> status code, or LOGIN
+    method: str = "get"
+    kwargs: dict = field(default_factory=dict)  # names resolved against the world fixture
+    data: dict = field(default_factory=dict)
+
+
+def everyone(status, **overrides):
+    return {p: status for p in PERSONAS} | overrides
+
+
+def applicant_only(own=200, **overrides):
+    """Pages about the logged-in applicant's own data: other roles get 404."""
+    return {"anonymous": LOGIN, "amira": own, "carla": own, "ben": 404, "dan": 404, "root": 404} | overrides
+
+
+ACCOUNT_PUBLIC = everyone(200)
+
+RULES: dict[str, Rule] = {
+    # pathway
+    "home": Rule({"anonymous": 200, "amira": 302, "carla": 302, "ben": 302, "dan": 302, "root": 200}),
+    "healthz": Rule(everyone(200)),
+    "student_list": Rule({"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200}),
+    "student_detail": Rule(
+        {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
+        kwargs={"pk": "amira.pk"},
+    ),
+    # applicant pages
+    "dashboard": Rule(applicant_only()),
+    # allauth account pages
+    "account_login": Rule(everyone(200, amira=302, carla=302, ben=302, dan=302, root=302)),
+    "account_signup": Rule(everyone(200, amira=302, carla=302, ben=302, dan=302, root=302)),
+    "account_logout": Rule(everyone(200, anonymous=302)),
+    "account_inactive": Rule(everyone(200)),
+    "account_reauthenticate": Rule(everyone(200, anonymous=LOGIN)),
+    "account_email": Rule(everyone(200, anonymous=LOGIN)),
+    "account_email_verification_sent": Rule(everyone(200)),
+    "account_change_password": Rule(everyone(200, anonymous=LOGIN)),
+    "account_set_password": Rule(everyone(302, anonymous=LOGIN)),
+    "account_reset_password": Rule(everyone(200, amira=302, carla=302, ben=302, dan=302, root=302)),
+    "account_reset_password_done": Rule(everyone(200, amira=302, carla=302, ben=302, dan=302, root=302)),
+    "account_confirm_login_code": Rule(everyone(302)),
+    "account_confirm_email": Rule(everyone(404), kwargs={"key": "not-a-real-key"}),
+    "account_reset_password_from_key": Rule(
+        everyone(200, amira=302, carla=302, ben=302, dan=302, root=302), kwargs={"uidb36": "zz", "key": "bad-key"}
+    ),
+    "account_reset_password_from_key_done": Rule(everyone(200)),
+}
+
+# The admin site: only admins get in; everyone else is sent to the admin login page.
+ADMIN_RULE = {"anonymous": 302, "amira": 302, "carla": 302, "ben": 302, "dan": 302, "root": (200, 302, 404)}
+ADMIN_KWARGS = {"app_label": "milestones", "object_id": "1", "content_type_id": "1", "id": "1"}
+
+
+def walk(patterns, namespace=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace
+            ns = f"{namespace}:{inner}" if namespace and inner else (inner or namespace)
+            yield from walk(pattern.url_patterns, ns)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name, pattern
+
+
+def all_url_names():
+    return sorted({name for name, _ in walk(get_resolver().url_patterns)}, key=str)
+
+
+def test_every_url_is_in_the_matrix():
+    names = all_url_names()
+    assert None not in names, "every URL pattern needs a name so the matrix can classify it"
+    unclassified = [n for n in names if n not in RULES and not n.startswith("admin:")]
+    assert not unclassified, f"classify these URLs in RULES: {unclassified}"
+    stale = [n for n in RULES if n not in names]
+    assert not stale, f"RULES names URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(amira_profile, carla, ben, dan, root, cycle_2027):
+    """Everything the matrix's kwargs refer to."""
+    from milestones.models import ApplicantProfile
+    from milestones.services import plan_pathway
+
+    ApplicantProfile.objects.create(
+        user=carla,
+        applicant_type="US_IMG",
+        graduation_date="2025-05-31",
+        target_cycle=cycle_2027,
+        time_zone="America/Chicago",
+    )
+    plan_pathway(applicant=carla)
+    return {"amira": amira_profile.user, "carla": carla, "ben": ben, "dan": dan, "root": root, "profile": amira_profile}
+
+
+def resolve_kwargs(kwargs, world):
+    resolved = {}
+    for key, expr in kwargs.items():
+        if isinstance(expr, str) and "." in expr and expr.split(".")[0] in world:
+            obj_name, attr = expr.split(".", 1)
+            value = world[obj_name]
+            for part in attr.split("."):
+                value = getattr(value, part)
+            resolved[key] = value
+        else:
+            resolved[key] = expr
+    return resolved
+
+
+def check(client, persona, world, method, url, expected, data=None):
+    client.logout()
+    if persona != "anonymous":
+        client.force_login(world[persona])
+    response = getattr(client, method)(url, data or {})
+    allowed = expected if isinstance(expected, tuple) else (expected,)
+    if LOGIN in allowed:
+        assert response.status_code == 302, f"{persona} {method.upper()} {url}: {response.status_code}"
+        assert "/accounts/login/" in response["Location"], f"{persona} {url} -> {response['Location']}"
+    else:
+        assert response.status_code in allowed, f"{persona} {method.upper()} {url}: {response.status_code}"
+
+
+@pytest.mark.parametrize("name", [n for n in RULES])
+def test_the_matrix(client, world, name):
+    from django.urls import reverse
+
+    rule = RULES[name]
+    url = reverse(name, kwargs=resolve_kwargs(rule.kwargs, world))
+    for persona in PERSONAS:
+        check(client, persona, world, rule.method, url, rule.expect[persona], rule.data)
+
+
+def test_the_admin_site_is_for_admins_only(client, world):
+    from django.urls import NoReverseMatch, reverse
+
+    checked = 0
+    for name, pattern in walk(get_resolver().url_patterns):
+        if not name.startswith("admin:"):
+            continue
+        kwargs = {key: ADMIN_KWARGS.get(key, "1") for key in pattern.pattern.converters} | {
+            key: ADMIN_KWARGS.get(key, "1") for key in getattr(pattern.pattern, "regex").groupindex
+        }
+        try:
+            url = reverse(name, kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+        if name in {"admin:logout", "admin:login"}:
+            continue  # the login page is public, and logging out is POST-only
+        for persona in PERSONAS:
+            check(client, persona, world, "get", url, ADMIN_RULE[persona])
+        checked += 1
+    assert checked > 20
