@@ -321,6 +321,9 @@ class OETResult(models.Model):
     class Meta:
         ordering = ["test_date", "pk"]
 
+    def __str__(self):
+        return f"OET Medicine on {self.test_date}"
+
 
 class DocumentEvidence(models.Model):
     """Dates and numbers for certificates and registrations (ECFMG ID, NRMP ID, DS-2019...)."""
@@ -334,6 +337,9 @@ class DocumentEvidence(models.Model):
 
     class Meta:
         ordering = ["date", "pk"]
+
+    def __str__(self):
+        return f"{self.label} {self.reference}".strip()
 
 
 class USCEEntry(models.Model):
@@ -359,6 +365,9 @@ class USCEEntry(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="usce_ends_after_start")
         ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.site}"
 
 
 # --- Rule tables -------------------------------------------------------------------------------
@@ -444,6 +453,9 @@ class ScoreReleaseRule(RuleRow):
 
     class Meta:
         ordering = ["effective_from"]
+
+    def __str__(self):
+        return f"Results after {self.typical_days} days ({self.exam}) from {self.effective_from}"
 
 
 class ErasFeeSchedule(models.Model):

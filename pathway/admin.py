@@ -23,7 +23,9 @@ class UserAdmin(BaseUserAdmin):
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "role", "password1", "password2"]})]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "name", "role", "password1", "password2"]})
+    ]
     inlines = [AssignmentInline]
 
 

@@ -161,7 +161,9 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 # Verification is mandatory in production and optional in `make run` (ACCOUNT_EMAIL_VERIFICATION).
-ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION") or ("optional" if DEBUG else "mandatory")
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION") or (
+    "optional" if DEBUG else "mandatory"
+)
 ACCOUNT_ADAPTER = "pathway.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Pathway Planner] "
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False

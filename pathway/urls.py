@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from milestones import calendar
+from milestones.api import api
+
+from . import api_tokens, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,6 +12,11 @@ urlpatterns = [
     path("students/", views.student_list, name="student_list"),
     path("students/<int:pk>/", views.student_detail, name="student_detail"),
     path("", include("milestones.urls")),
+    path("calendar/<slug:token>.ics", calendar.calendar_feed, name="calendar_feed"),
+    path("settings/calendar/regenerate/", calendar.calendar_regenerate, name="calendar_regenerate"),
+    path("settings/tokens/", api_tokens.token_list, name="api_tokens"),
+    path("settings/tokens/<int:pk>/revoke/", api_tokens.token_revoke, name="api_token_revoke"),
+    path("api/v1/", api.urls),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -25,7 +25,7 @@ class Rule:
 
 
 def everyone(status, **overrides):
-    return {p: status for p in PERSONAS} | overrides
+    return dict.fromkeys(PERSONAS, status) | overrides
 
 
 def applicant_only(own=200, **overrides):
@@ -39,7 +39,9 @@ RULES: dict[str, Rule] = {
     # pathway
     "home": Rule({"anonymous": 200, "amira": 302, "carla": 302, "ben": 302, "dan": 302, "root": 200}),
     "healthz": Rule(everyone(200)),
-    "student_list": Rule({"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200}),
+    "student_list": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200}
+    ),
     "student_detail": Rule(
         {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
         kwargs={"pk": "amira.pk"},
@@ -61,7 +63,8 @@ RULES: dict[str, Rule] = {
     "account_confirm_login_code": Rule(everyone(302)),
     "account_confirm_email": Rule(everyone(404), kwargs={"key": "not-a-real-key"}),
     "account_reset_password_from_key": Rule(
-        everyone(200, amira=302, carla=302, ben=302, dan=302, root=302), kwargs={"uidb36": "zz", "key": "bad-key"}
+        everyone(200, amira=302, carla=302, ben=302, dan=302, root=302),
+        kwargs={"uidb36": "zz", "key": "bad-key"},
     ),
     "account_reset_password_from_key_done": Rule(everyone(200)),
 }
@@ -109,7 +112,14 @@ def world(amira_profile, carla, ben, dan, root, cycle_2027):
         time_zone="America/Chicago",
     )
     plan_pathway(applicant=carla)
-    return {"amira": amira_profile.user, "carla": carla, "ben": ben, "dan": dan, "root": root, "profile": amira_profile}
+    return {
+        "amira": amira_profile.user,
+        "carla": carla,
+        "ben": ben,
+        "dan": dan,
+        "root": root,
+        "profile": amira_profile,
+    }
 
 
 def resolve_kwargs(kwargs, world):
@@ -139,7 +149,7 @@ def check(client, persona, world, method, url, expected, data=None):
         assert response.status_code in allowed, f"{persona} {method.upper()} {url}: {response.status_code}"
 
 
-@pytest.mark.parametrize("name", [n for n in RULES])
+@pytest.mark.parametrize("name", list(RULES))
 def test_the_matrix(client, world, name):
     from django.urls import reverse
 
@@ -157,7 +167,7 @@ def test_the_admin_site_is_for_admins_only(client, world):
         if not name.startswith("admin:"):
             continue
         kwargs = {key: ADMIN_KWARGS.get(key, "1") for key in pattern.pattern.converters} | {
-            key: ADMIN_KWARGS.get(key, "1") for key in getattr(pattern.pattern, "regex").groupindex
+            key: ADMIN_KWARGS.get(key, "1") for key in pattern.pattern.regex.groupindex
         }
         try:
             url = reverse(name, kwargs=kwargs)

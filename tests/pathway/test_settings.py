@@ -22,12 +22,19 @@ PRODUCTION_ENV = {
 def manage(*args, env):
     base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_check_deploy_reports_no_warnings_with_production_settings(tmp_path):
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "VAR_DIR": str(tmp_path)})
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "VAR_DIR": str(tmp_path)}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -59,7 +66,11 @@ def test_docker_compose_describes_the_production_like_stack():
     # web, worker and beat run one image; beat is a single process.
     images = {services[name].get("image") for name in ("web", "worker", "beat")}
     assert len(images) == 1 and None not in images
-    assert "migrate" in " ".join(services["web"]["command"]) if isinstance(services["web"]["command"], list) else "migrate" in services["web"]["command"]
+    assert (
+        "migrate" in " ".join(services["web"]["command"])
+        if isinstance(services["web"]["command"], list)
+        else "migrate" in services["web"]["command"]
+    )
     assert services["beat"].get("deploy", {}).get("replicas", 1) == 1
     assert (ROOT / "Dockerfile").exists()
 
