@@ -1,0 +1,307 @@
+"""Admin: cycles with their events, the template graph, the rule tables, and a read-mostly view of
+applicants' milestones. Every editable model keeps an edit history (django-simple-history).
+
+Saving a cycle or a template recomputes the affected deadlines in bulk, in the same transaction as
+the edit, so an admin never sees a saved event date with stale deadlines behind it.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from .deadlines import ET
+from .graph import anchor_problem, describe_cycle, find_cycle
+from .models import (
+    ApplicantProfile,
+    ApplicantType,
+    AttemptLimit,
+    CycleEvent,
+    DeadlineKind,
+    DocumentEvidence,
+    ErasFeeSchedule,
+    ExamAttempt,
+    MatchCycle,
+    Milestone,
+    MilestoneTemplate,
+    OETResult,
+    OETThreshold,
+    PassingStandard,
+    ScoreReleaseRule,
+    SignalAllowance,
+    TemplatePrerequisite,
+    USCEEntry,
+)
+from .services import copy_cycle_to_next_year, plan_pathway, recompute_deadlines
+
+# --- Cycles ------------------------------------------------------------------------------------
+
+
+class CycleEventInline(admin.TabularInline):
+    model = CycleEvent
+    extra = 0
+    fields = ["key", "title", "at", "status", "source_url", "note"]
+
+
+@admin.register(MatchCycle)
+class MatchCycleAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "year"]
+    inlines = [CycleEventInline]
+    actions = ["copy_to_next_year"]
+
+    def changeform_view(self, request, *args, **kwargs):
+        # Event times are published in US Eastern time: show and read them on that clock.
+        with timezone.override(ET):
+            return super().changeform_view(request, *args, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        changed = recompute_deadlines(cycle=form.instance)
+        if changed:
+            self.message_user(request, f"Deadlines recomputed for {changed} milestones.")
+
+    @admin.action(description="Copy this cycle to next year")
+    def copy_to_next_year(self, request, queryset):
+        for cycle in queryset:
+            try:
+                new = copy_cycle_to_next_year(cycle=cycle)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"Created the {new.name} with {new.events.count()} events, all marked projected: "
+                    "confirm each date against its source before relying on it.",
+                )
+
+
+# --- Templates ---------------------------------------------------------------------------------
+
+
+def _known_event_keys() -> set[str]:
+    return set(CycleEvent.objects.values_list("key", flat=True).distinct())
+
+
+class MilestoneTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MilestoneTemplate
+        fields = [
+            "key",
+            "title",
+            "phase",
+            "order",
+            "guidance",
+            "applies_to",
+            "visa_route",
+            "optional",
+            "deadline_kind",
+            "deadline_anchor",
+            "deadline_offset_days",
+            "evidence",
+            "exam",
+            "reminder_lead_days",
+            "source_url",
+            "is_active",
+        ]
+
+    def clean_applies_to(self):
+        value = self.cleaned_data["applies_to"] or []
+        unknown = set(value) - set(ApplicantType.values)
+        if not isinstance(value, list) or unknown:
+            raise ValidationError(f"Use a list of applicant types from: {', '.join(ApplicantType.values)}.")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("deadline_kind")
+        if kind is None:
+            return data
+        anchor, offset, key = (
+            data.get("deadline_anchor") or "",
+            data.get("deadline_offset_days") or 0,
+            data.get("key"),
+        )
+        template_keys = set(MilestoneTemplate.objects.values_list("key", flat=True)) | {key}
+        problem = anchor_problem(
+            kind=kind,
+            anchor=anchor,
+            offset=offset,
+            event_keys=_known_event_keys(),
+            template_keys=template_keys,
+        )
+        if problem:
+            raise ValidationError({"deadline_anchor": problem})
+        if kind == DeadlineKind.MILESTONE:
+            anchors = {
+                k: [a]
+                for k, a in MilestoneTemplate.objects.filter(deadline_kind=DeadlineKind.MILESTONE)
+                .exclude(pk=self.instance.pk)
+                .values_list("key", "deadline_anchor")
+            }
+            anchors[key] = [anchor]
+            loop = find_cycle(anchors)
+            if loop:
+                raise ValidationError(
+                    {"deadline_anchor": f"This deadline anchor makes a loop: {describe_cycle(loop)}."}
+                )
+        return data
+
+
+class PrerequisiteFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        key = self.instance.key
+        edges: dict[str, list[str]] = {}
+        for template_key, requires_key in TemplatePrerequisite.objects.exclude(template__key=key).values_list(
+            "template__key", "requires__key"
+        ):
+            edges.setdefault(template_key, []).append(requires_key)
+        mine = edges.setdefault(key, [])
+        for form in self.forms:
+            requires = form.cleaned_data.get("requires")
+            if requires is None or form.cleaned_data.get("DELETE"):
+                continue
+            if requires.key == key:
+                raise ValidationError("A milestone cannot require itself.")
+            mine.append(requires.key)
+        loop = find_cycle(edges)
+        if loop:
+            raise ValidationError(f"These prerequisites make a loop: {describe_cycle(loop)}.")
+
+
+class TemplatePrerequisiteInline(admin.TabularInline):
+    model = TemplatePrerequisite
+    fk_name = "template"
+    formset = PrerequisiteFormSet
+    extra = 0
+    autocomplete_fields = ["requires"]
+
+
+@admin.register(MilestoneTemplate)
+class MilestoneTemplateAdmin(SimpleHistoryAdmin):
+    form = MilestoneTemplateForm
+    list_display = [
+        "key",
+        "title",
+        "phase",
+        "order",
+        "deadline_kind",
+        "deadline_anchor",
+        "deadline_offset_days",
+        "is_active",
+    ]
+    list_filter = ["phase", "deadline_kind", "evidence", "optional", "is_active"]
+    search_fields = ["key", "title", "guidance"]
+    inlines = [TemplatePrerequisiteInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        changed = recompute_deadlines(template=form.instance)
+        if changed:
+            self.message_user(request, f"Deadlines recomputed for {changed} milestones.")
+
+
+# --- Rule tables -------------------------------------------------------------------------------
+
+
+@admin.register(PassingStandard)
+class PassingStandardAdmin(SimpleHistoryAdmin):
+    list_display = ["exam", "min_score", "pass_fail_only", "effective_from", "effective_to", "status"]
+    list_filter = ["exam", "status"]
+
+
+@admin.register(AttemptLimit)
+class AttemptLimitAdmin(SimpleHistoryAdmin):
+    list_display = ["exam", "max_attempts", "max_in_12_months", "effective_from", "effective_to", "status"]
+
+
+@admin.register(OETThreshold)
+class OETThresholdAdmin(SimpleHistoryAdmin):
+    list_display = ["listening", "reading", "speaking", "writing", "effective_from", "effective_to", "status"]
+
+
+@admin.register(ScoreReleaseRule)
+class ScoreReleaseRuleAdmin(SimpleHistoryAdmin):
+    list_display = ["exam", "typical_days", "worst_case_days", "release_weekday", "effective_from", "status"]
+
+
+@admin.register(ErasFeeSchedule)
+class ErasFeeScheduleAdmin(SimpleHistoryAdmin):
+    list_display = ["cycle_year", "status"]
+
+
+@admin.register(SignalAllowance)
+class SignalAllowanceAdmin(SimpleHistoryAdmin):
+    list_display = ["specialty", "cycle_year", "gold", "silver", "total", "status"]
+    list_filter = ["cycle_year", "status"]
+    search_fields = ["specialty"]
+
+
+# --- Applicants (read mostly) -----------------------------------------------------------------------
+
+
+@admin.register(ApplicantProfile)
+class ApplicantProfileAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "applicant_type", "needs_visa", "visa_route", "target_cycle", "time_zone"]
+    list_filter = ["applicant_type", "needs_visa", "target_cycle"]
+    search_fields = ["user__email", "user__name"]
+    readonly_fields = ["user", "calendar_token", "created_at"]
+
+    def has_add_permission(self, request):
+        # Profiles come from onboarding, which also plans the pathway.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A changed type, visa or cycle changes which milestones apply and every anchored deadline.
+        plan_pathway(applicant=obj.user)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ExamAttemptInline(ReadOnlyInline):
+    model = ExamAttempt
+
+
+class OETResultInline(ReadOnlyInline):
+    model = OETResult
+
+
+class DocumentEvidenceInline(ReadOnlyInline):
+    model = DocumentEvidence
+
+
+class USCEEntryInline(ReadOnlyInline):
+    model = USCEEntry
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(SimpleHistoryAdmin):
+    """Read only: status and evidence change through the services, which enforce the rules."""
+
+    list_display = ["applicant", "template", "status", "due_at", "due_projected", "is_applicable"]
+    list_filter = ["status", "is_applicable", "due_projected", "template__phase"]
+    list_select_related = ["applicant", "template"]
+    search_fields = ["applicant__email", "template__key", "template__title"]
+    inlines = [ExamAttemptInline, OETResultInline, DocumentEvidenceInline, USCEEntryInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

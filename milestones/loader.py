@@ -1,0 +1,278 @@
+"""Load the shipped cycles, templates and rule tables from milestones/data/*.yaml, idempotently.
+
+Rows are matched by natural key (cycle year, event key, template key, rule exam + effective date...)
+and saved only when a value differs, so a second run writes nothing and adds no history rows.
+Everything is validated before the first write: a bad file leaves the database untouched.
+Rows that exist in the database but not in the files (admin additions) are left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+
+from .deadlines import parse_et
+from .graph import graph_problems
+from .models import (
+    ApplicantType,
+    AttemptLimit,
+    Confidence,
+    CycleEvent,
+    DeadlineKind,
+    ErasFeeSchedule,
+    EvidenceKind,
+    Exam,
+    MatchCycle,
+    MilestoneTemplate,
+    OETThreshold,
+    PassingStandard,
+    Phase,
+    ScoreReleaseRule,
+    SignalAllowance,
+    TemplatePrerequisite,
+    VisaRoute,
+)
+from .services import recompute_deadlines
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+class DataError(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class LoadReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deadlines_changed: int = 0
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        return self.created + self.updated + self.deadlines_changed
+
+
+def read_data(data_dir: Path = DATA_DIR) -> dict:
+    data = {}
+    for name in ("cycles", "templates", "rules"):
+        with open(data_dir / f"{name}.yaml", encoding="utf-8") as handle:
+            data[name] = yaml.safe_load(handle) or {}
+    return data
+
+
+def _day(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def template_values(raw: dict) -> dict:
+    deadline = raw.get("deadline") or {}
+    return {
+        "title": raw["title"],
+        "phase": raw["phase"],
+        "order": raw["order"],
+        "guidance": (raw.get("guidance") or "").strip(),
+        "applies_to": list(raw.get("applies_to") or []),
+        "visa_route": raw.get("visa_route") or "",
+        "optional": bool(raw.get("optional", False)),
+        "deadline_kind": deadline.get("kind") or DeadlineKind.NONE,
+        "deadline_anchor": deadline.get("anchor") or "",
+        "deadline_offset_days": deadline.get("offset_days") or 0,
+        "evidence": raw.get("evidence") or EvidenceKind.NONE,
+        "exam": raw.get("exam") or "",
+        "reminder_lead_days": list(raw.get("reminder_lead_days") or []),
+        "source_url": raw.get("source_url") or "",
+    }
+
+
+def validate(data: dict) -> list[str]:
+    """Every problem in the files, worded for whoever edits them; empty when they can be loaded."""
+    problems = []
+    event_keys = set(CycleEvent.objects.values_list("key", flat=True).distinct())
+    for cycle in data["cycles"].get("cycles", []):
+        for event in cycle.get("events", []):
+            event_keys.add(event["key"])
+            if event.get("status") not in Confidence.values:
+                problems.append(
+                    f"cycle {cycle['year']} event {event['key']}: unknown status {event.get('status')!r}."
+                )
+            try:
+                parse_et(event["at"])
+            except (TypeError, ValueError):
+                problems.append(
+                    f"cycle {cycle['year']} event {event['key']}: 'at' must be 'YYYY-MM-DD HH:MM'."
+                )
+    templates, prerequisites = {}, {}
+    for raw in data["templates"].get("templates", []):
+        key = raw["key"]
+        if key in templates:
+            problems.append(f"{key}: defined twice.")
+        values = template_values(raw)
+        templates[key] = values
+        prerequisites[key] = list(raw.get("hard_prerequisites") or []) + list(
+            raw.get("soft_prerequisites") or []
+        )
+        if values["phase"] not in Phase.values:
+            problems.append(f"{key}: unknown phase {values['phase']!r}.")
+        if unknown := set(values["applies_to"]) - set(ApplicantType.values):
+            problems.append(f"{key}: unknown applicant types {sorted(unknown)}.")
+        if values["visa_route"] and values["visa_route"] not in VisaRoute.values:
+            problems.append(f"{key}: unknown visa route {values['visa_route']!r}.")
+        if values["evidence"] not in EvidenceKind.values:
+            problems.append(f"{key}: unknown evidence kind {values['evidence']!r}.")
+        if (values["evidence"] == EvidenceKind.EXAM) != bool(values["exam"]) or (
+            values["exam"] and values["exam"] not in Exam.values
+        ):
+            problems.append(f"{key}: exam milestones need a Step (step1, step2ck, step3), and only they.")
+    problems += graph_problems(templates=templates, prerequisites=prerequisites, event_keys=event_keys)
+    return problems
+
+
+class _Upserter:
+    """update_or_create that writes only when a value differs (so re-runs leave no history rows)."""
+
+    def __init__(self, report: LoadReport):
+        self.report = report
+
+    def __call__(self, model, existing: dict, natural_key: tuple, lookup: dict, values: dict):
+        obj = existing.get(natural_key)
+        if obj is None:
+            obj = model.objects.create(**lookup, **values)
+            existing[natural_key] = obj
+            self.report.created += 1
+            self.report.changes.append(f"created {model.__name__} {natural_key}")
+            return obj
+        diff = [name for name, value in values.items() if getattr(obj, name) != value]
+        if diff:
+            for name in diff:
+                setattr(obj, name, values[name])
+            obj.save(update_fields=diff)
+            self.report.updated += 1
+            self.report.changes.append(f"updated {model.__name__} {natural_key}: {', '.join(diff)}")
+        else:
+            self.report.unchanged += 1
+        return obj
+
+
+def _rule_rows(upsert, model, rows, key_fields, fields):
+    existing = {tuple(getattr(obj, f) for f in key_fields): obj for obj in model.objects.all()}
+    for raw in rows:
+        # The files say `cycle` where the models say `cycle_year`.
+        raw = {("cycle_year" if name == "cycle" else name): value for name, value in raw.items()}
+        values = {name: raw[name] for name in fields if name in raw}
+        for name in ("effective_from", "effective_to"):
+            if name in values:
+                values[name] = _day(values[name])
+        if "note" in values:
+            values["note"] = values["note"] or ""
+        lookup = {name: values.pop(name, raw.get(name)) for name in key_fields}
+        upsert(model, existing, tuple(lookup[name] for name in key_fields), lookup, values)
+
+
+RULE_COMMON = ("effective_from", "effective_to", "status", "source_url", "note")
+
+
+@transaction.atomic
+def load_pathway(data_dir: Path = DATA_DIR) -> LoadReport:
+    data = read_data(data_dir)
+    problems = validate(data)
+    if problems:
+        raise DataError(problems)
+    report = LoadReport()
+    upsert = _Upserter(report)
+
+    cycles = {c.year: c for c in MatchCycle.objects.all()}
+    events = {(e.cycle.year, e.key): e for e in CycleEvent.objects.select_related("cycle")}
+    for raw in data["cycles"].get("cycles", []):
+        cycle = upsert(MatchCycle, cycles, raw["year"], {"year": raw["year"]}, {"name": raw["name"]})
+        for event in raw.get("events", []):
+            values = {
+                "title": event["title"],
+                "at": parse_et(event["at"]),
+                "status": event["status"],
+                "source_url": event.get("source_url") or "",
+                "note": event.get("note") or "",
+            }
+            upsert(
+                CycleEvent, events, (raw["year"], event["key"]), {"cycle": cycle, "key": event["key"]}, values
+            )
+
+    templates = {t.key: t for t in MilestoneTemplate.objects.all()}
+    for raw in data["templates"].get("templates", []):
+        upsert(MilestoneTemplate, templates, raw["key"], {"key": raw["key"]}, template_values(raw))
+    links = {(p.template_id, p.requires_id): p for p in TemplatePrerequisite.objects.all()}
+    for raw in data["templates"].get("templates", []):
+        template = templates[raw["key"]]
+        for kind in TemplatePrerequisite.Kind.values:
+            for required in raw.get(f"{kind}_prerequisites") or []:
+                requires = templates[required]
+                upsert(
+                    TemplatePrerequisite,
+                    links,
+                    (template.pk, requires.pk),
+                    {"template": template, "requires": requires},
+                    {"kind": kind},
+                )
+
+    rules = data["rules"]
+    _rule_rows(
+        upsert,
+        PassingStandard,
+        rules.get("passing_standards", []),
+        ("exam", "effective_from"),
+        ("exam", "min_score", "pass_fail_only", *RULE_COMMON),
+    )
+    _rule_rows(
+        upsert,
+        AttemptLimit,
+        rules.get("attempt_limits", []),
+        ("exam", "effective_from"),
+        (
+            "exam",
+            "max_attempts",
+            "max_in_12_months",
+            "min_months_after_first_for_last",
+            "min_months_after_previous_for_last",
+            *RULE_COMMON,
+        ),
+    )
+    _rule_rows(
+        upsert,
+        OETThreshold,
+        rules.get("oet_thresholds", []),
+        ("effective_from",),
+        ("listening", "reading", "speaking", "writing", "one_sitting", *RULE_COMMON),
+    )
+    _rule_rows(
+        upsert,
+        ScoreReleaseRule,
+        rules.get("score_release", []),
+        ("exam", "effective_from"),
+        ("exam", "typical_days", "worst_case_days", "release_weekday", "blackout", *RULE_COMMON),
+    )
+    _rule_rows(
+        upsert,
+        ErasFeeSchedule,
+        rules.get("eras_fees", []),
+        ("cycle_year",),
+        ("tiers", "status", "source_url"),
+    )
+    _rule_rows(
+        upsert,
+        SignalAllowance,
+        rules.get("signal_allowances", []),
+        ("cycle_year", "specialty"),
+        ("specialty", "gold", "silver", "total", "status", "source_url"),
+    )
+
+    report.deadlines_changed = recompute_deadlines()
+    return report

@@ -1,0 +1,229 @@
+"""Risks on an applicant's pathway: one service shared by the dashboard, the API and the reminders.
+
+It reads everything it needs in a fixed number of queries (profile, events, milestones with their
+evidence prefetched, rule tables) and then judges in Python, so a long pathway costs no more queries
+than a short one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import prefetch_related_objects
+from django.utils import timezone
+
+from . import rules as rule_checks
+from .deadlines import ET
+from .models import (
+    ApplicantProfile,
+    AttemptLimit,
+    CycleEvent,
+    Exam,
+    Milestone,
+    OETThreshold,
+    ScoreReleaseRule,
+)
+from .projections import expected_result_date, latest_test_date
+
+# Keys of §10/§11 the gate is about (part of the API, so literal here is fine).
+ROL_EVENT = "nrmp_rol_deadline"
+STEP2CK, OET, PATHWAY = "usmle_step2ck", "oet_medicine", "ecfmg_pathway"
+RED, AMBER = "red", "amber"
+
+
+@dataclass(frozen=True)
+class Risk:
+    code: str
+    severity: str  # "red" | "amber"
+    message: str
+    action: str
+    milestone: str  # template key
+
+
+def _fmt(day: date | datetime) -> str:
+    if isinstance(day, datetime):
+        day = day.astimezone(ET).date()
+    return f"{day:%a %-d %b %Y}"
+
+
+def pathway_risks(*, applicant, milestones=None) -> list[Risk]:
+    """Every risk on the applicant's pathway, red ones first.
+
+    `milestones` may be passed when the caller already loaded them (with their templates); the
+    evidence is prefetched here either way.
+    """
+    profile = ApplicantProfile.objects.select_related("target_cycle").filter(user=applicant).first()
+    if profile is None:
+        return []
+    if milestones is None:
+        milestones = Milestone.objects.applicable().filter(applicant=applicant).select_related("template")
+    milestones = [m for m in milestones if m.is_applicable]
+    prefetch_related_objects(milestones, "attempts", "oet_results")
+    by_key = {m.template.key: m for m in milestones}
+    now = timezone.now()
+    today = now.astimezone(ET).date()
+    limits = list(AttemptLimit.objects.all())
+    releases = list(ScoreReleaseRule.objects.all())
+    attempts = [
+        rule_checks.PastAttempt(a.exam, a.test_date, a.passed) for m in milestones for a in m.attempts.all()
+    ]
+
+    risks = []
+    for milestone in milestones:
+        if milestone.is_open and milestone.due_at and milestone.due_at < now:
+            risks.append(
+                Risk(
+                    "overdue",
+                    AMBER,
+                    f"{milestone.template.title} was due {_fmt(milestone.due_at)} and is not done.",
+                    "Finish it as soon as you can, or mark it waived with a reason if it does not apply.",
+                    milestone.template.key,
+                )
+            )
+        if milestone.template.exam and milestone.is_open:
+            risks += _attempt_risks(milestone, attempts, today, limits)
+
+    if profile.is_img:
+        rol = (
+            CycleEvent.objects.filter(cycle=profile.target_cycle, key=ROL_EVENT)
+            .values_list("at", flat=True)
+            .first()
+        )
+        if rol is not None:
+            thresholds = list(OETThreshold.objects.all())
+            risks += _img_gate(by_key, rol, today, profile, releases, thresholds)
+    return sorted(risks, key=lambda r: r.severity != RED)
+
+
+def _attempt_risks(milestone, attempts, today, limits) -> list[Risk]:
+    exam = milestone.template.exam
+    tries = [a for a in attempts if a.exam == exam]
+    if any(a.passed for a in tries) or not tries:
+        return []
+    left = rule_checks.attempts_left(exam=exam, attempts=attempts, day=today, limits=limits)
+    label = Exam(exam).label
+    if left == 0:
+        return [
+            Risk(
+                "attempts_exhausted",
+                RED,
+                f"You have used every allowed {label} attempt.",
+                "Talk to your advisor and the USMLE about your options before planning anything else.",
+                milestone.template.key,
+            )
+        ]
+    if left == 1:
+        return [
+            Risk(
+                "last_attempt",
+                RED,
+                f"Your next {label} attempt is the last one USMLE allows.",
+                "Prepare thoroughly and book it only when your practice scores are safely above the pass mark.",
+                milestone.template.key,
+            )
+        ]
+    if left is not None and left == 2 and any(a.passed is False for a in tries):
+        return [
+            Risk(
+                "attempts_running_low",
+                AMBER,
+                f"Only two {label} attempts remain.",
+                "Plan the next attempt with your advisor; the last one has waiting-time rules.",
+                milestone.template.key,
+            )
+        ]
+    return []
+
+
+def _gate_risk(key: str, what: str, finish: str, rol: datetime, profile, action: str) -> Risk:
+    cycle = profile.target_cycle
+    return Risk(
+        "img_rol_gate",
+        RED,
+        f"{what} {finish}, after the NRMP rank order list deadline ({_fmt(rol)}, 9 p.m. ET). NRMP withdraws "
+        f"international graduates whose exams and Pathway ECFMG has not confirmed by then, so you would be "
+        f"withdrawn from the {cycle.name}.",
+        f"{action} If that is not possible, move your target to the {cycle.year + 1} Match.",
+        key,
+    )
+
+
+def _img_gate(by_key, rol: datetime, today: date, profile, releases, thresholds) -> list[Risk]:
+    """Domain §11.5 #2: Step 2 CK, OET or the Pathway projected to finish after the ROL deadline."""
+    rol_day = rol.astimezone(ET).date()
+    risks = []
+    step2 = by_key.get(STEP2CK)
+    if step2 is not None and step2.is_open:
+        tries = list(step2.attempts.all())
+        if not any(a.passed for a in tries):
+            pending = [a for a in tries if a.passed is None]
+            latest_test = latest_test_date(result_by=rol_day, exam=Exam.STEP2CK, rules=releases)
+            if pending:
+                expected, _ = expected_result_date(
+                    test_date=pending[-1].test_date, exam=Exam.STEP2CK, rules=releases
+                )
+                if expected > rol_day:
+                    risks.append(
+                        _gate_risk(
+                            STEP2CK,
+                            "Your Step 2 CK result is expected",
+                            f"around {_fmt(expected)}",
+                            rol,
+                            profile,
+                            f"Move your test to {_fmt(latest_test)} or earlier so the result is out in time.",
+                        )
+                    )
+            elif today > latest_test:
+                risks.append(
+                    _gate_risk(
+                        STEP2CK,
+                        "A Step 2 CK pass can no longer be reported",
+                        f"(the last test date that works was {_fmt(latest_test)})",
+                        rol,
+                        profile,
+                        "Book the earliest Step 2 CK date you can for the next cycle.",
+                    )
+                )
+    oet = by_key.get(OET)
+    oet_late = False
+    if oet is not None and oet.is_open:
+        passed = any(
+            rule_checks.judge_oet(
+                test_date=r.test_date,
+                listening=r.listening,
+                reading=r.reading,
+                speaking=r.speaking,
+                writing=r.writing,
+                thresholds=thresholds,
+            ).passed
+            for r in oet.oet_results.all()
+        )
+        # ECFMG's advice: sit OET by the last December date so scores are processed before the ROL
+        # deadline; how long OET takes is unverified, so that recommended date is the projection.
+        cutoff = oet.due_at.astimezone(ET).date() if oet.due_at else rol_day
+        if not passed and today > cutoff:
+            oet_late = True
+            risks.append(
+                _gate_risk(
+                    OET,
+                    "Your OET Medicine pass is projected to reach ECFMG",
+                    "too late",
+                    rol,
+                    profile,
+                    "Book the very next OET Medicine sitting and ask OET to send the result to ECFMG at once.",
+                )
+            )
+    pathway = by_key.get(PATHWAY)
+    if pathway is not None and pathway.is_open and (oet_late or today > rol_day):
+        risks.append(
+            _gate_risk(
+                PATHWAY,
+                "Your ECFMG Pathway is projected to be accepted",
+                "too late" if oet_late else "after the deadline has passed",
+                rol,
+                profile,
+                "Complete the Pathway application and its OET requirement as early as possible.",
+            )
+        )
+    return risks

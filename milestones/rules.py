@@ -1,0 +1,185 @@
+"""Rule checks against the rule tables (rows with effective dates and sources, never literals here).
+
+Every function accepts optional pre-loaded rows so callers that judge many things at once (the risk
+service) stay at a constant number of queries; without them, the rows are read from the database.
+Messages name the rule and its source, because applicants must be able to check what we tell them.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+
+from .models import AttemptLimit, Exam, OETThreshold, PassingStandard
+
+ALL_EXAMS = "all"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    passed: bool | None  # None: cannot be judged (no rule in force, or reported pass/fail only)
+    reason: str
+    source_url: str = ""
+
+
+@dataclass(frozen=True)
+class PastAttempt:
+    exam: str
+    test_date: date
+    passed: bool | None
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def in_force(rows: Iterable, day: date, **match):
+    """The row in force on `day` (the latest effective_from wins), among rows matching `match`."""
+    candidates = [
+        row
+        for row in rows
+        if row.effective_from <= day
+        and (row.effective_to is None or row.effective_to >= day)
+        and all(getattr(row, name) == value for name, value in match.items())
+    ]
+    return max(candidates, key=lambda row: row.effective_from, default=None)
+
+
+def standard_in_force(*, exam: str, day: date, standards: Sequence[PassingStandard] | None = None):
+    rows = standards if standards is not None else PassingStandard.objects.filter(exam=exam).in_force_on(day)
+    return in_force(rows, day, exam=exam)
+
+
+def limit_in_force(*, exam: str, day: date, limits: Sequence[AttemptLimit] | None = None):
+    """A row for this Step if there is one, otherwise the rule for all Steps."""
+    rows = limits if limits is not None else list(AttemptLimit.objects.in_force_on(day))
+    return in_force(rows, day, exam=exam) or in_force(rows, day, exam=ALL_EXAMS)
+
+
+def source(url: str) -> str:
+    return f" (source: {url})" if url else ""
+
+
+def judge_score(*, exam: str, test_date: date, score: int, standards=None) -> Judgement:
+    """A 3-digit score judged against the passing standard in force on the test date (not today's)."""
+    label = Exam(exam).label
+    standard = standard_in_force(exam=exam, day=test_date, standards=standards)
+    if standard is None:
+        return Judgement(None, f"No passing standard for {label} is on file for tests on {test_date}.")
+    if standard.pass_fail_only:
+        return Judgement(
+            None,
+            f"{label} tests from {standard.effective_from:%d %b %Y} are reported pass/fail only, without a "
+            f"3-digit score{source(standard.source_url)}.",
+            standard.source_url,
+        )
+    passed = score >= standard.min_score
+    return Judgement(
+        passed,
+        f"{label} tested on {test_date:%d %b %Y}: the passing score then was {standard.min_score} "
+        f"(in force from {standard.effective_from:%d %b %Y}), so {score} "
+        f"{'passes' if passed else 'does not pass'}{source(standard.source_url)}.",
+        standard.source_url,
+    )
+
+
+def judge_oet(*, test_date: date, listening: int, reading: int, speaking: int, writing: int, thresholds=None):
+    """OET Medicine against the ECFMG threshold in force on the test date (all four in one sitting)."""
+    rows = thresholds if thresholds is not None else OETThreshold.objects.in_force_on(test_date)
+    threshold = in_force(rows, test_date)
+    if threshold is None:
+        return Judgement(None, f"No ECFMG OET requirement is on file for tests on {test_date}.")
+    scores = {"Listening": listening, "Reading": reading, "Speaking": speaking, "Writing": writing}
+    short = [
+        f"{name} {scores[name]} (needs {getattr(threshold, name.lower())})"
+        for name in scores
+        if scores[name] < getattr(threshold, name.lower())
+    ]
+    if short:
+        return Judgement(
+            False,
+            f"Below the ECFMG requirement: {', '.join(short)}. All four sub-tests must be retaken in one "
+            f"sitting{source(threshold.source_url)}.",
+            threshold.source_url,
+        )
+    return Judgement(
+        True, f"Meets the ECFMG OET requirement{source(threshold.source_url)}.", threshold.source_url
+    )
+
+
+def check_new_attempt(*, exam: str, test_date: date, attempts: Sequence[PastAttempt], limits=None) -> None:
+    """Refuse an attempt the USMLE attempt-limit and retake-spacing rules do not allow.
+
+    `attempts` are all the applicant's recorded attempts at every Step: four failures at any Step bar
+    all Steps. Raises ValidationError keyed by "test_date", naming the rule and its source.
+    """
+    limit = limit_in_force(exam=exam, day=test_date, limits=limits)
+    if limit is None:
+        return
+    label = Exam(exam).label
+    url = source(limit.source_url)
+    for other in Exam.values:
+        tries = [a for a in attempts if a.exam == other]
+        if len(tries) >= limit.max_attempts and not any(a.passed for a in tries) and other != exam:
+            raise ValidationError(
+                {
+                    "test_date": (
+                        f"USMLE bars anyone with {limit.max_attempts} attempts at a Step without passing "
+                        f"({Exam(other).label}) from every Step{url}."
+                    )
+                }
+            )
+    same = sorted(a.test_date for a in attempts if a.exam == exam)
+    if len(same) >= limit.max_attempts:
+        raise ValidationError(
+            {
+                "test_date": (
+                    f"USMLE allows at most {limit.max_attempts} attempts per Step, incomplete attempts "
+                    f"included; {label} already has {len(same)}{url}."
+                )
+            }
+        )
+    dates = sorted([*same, test_date])
+    if limit.max_in_12_months:
+        for start in dates:
+            window = [d for d in dates if start <= d < add_months(start, 12)]
+            if len(window) > limit.max_in_12_months:
+                raise ValidationError(
+                    {
+                        "test_date": (
+                            f"USMLE allows at most {limit.max_in_12_months} attempts at the same Step within "
+                            f"any 12 months{url}."
+                        )
+                    }
+                )
+    if len(dates) == limit.max_attempts and len(dates) > 1:
+        # The spacing rule only binds the last allowed attempt (the limit is 4, spacing is "4th attempt").
+        last, first, previous = dates[-1], dates[0], dates[-2]
+        earliest = max(
+            add_months(first, limit.min_months_after_first_for_last or 0),
+            add_months(previous, limit.min_months_after_previous_for_last or 0),
+        )
+        if last < earliest:
+            raise ValidationError(
+                {
+                    "test_date": (
+                        f"Your last allowed {label} attempt must be at least "
+                        f"{limit.min_months_after_first_for_last} months after the first and "
+                        f"{limit.min_months_after_previous_for_last} months after the most recent one: "
+                        f"not before {earliest:%d %b %Y}{url}."
+                    )
+                }
+            )
+
+
+def attempts_left(*, exam: str, attempts: Sequence[PastAttempt], day: date, limits=None) -> int | None:
+    limit = limit_in_force(exam=exam, day=day, limits=limits)
+    if limit is None:
+        return None
+    return max(limit.max_attempts - sum(1 for a in attempts if a.exam == exam), 0)
