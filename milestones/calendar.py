@@ -1,0 +1,147 @@
+"""The applicant's calendar feed (.ics): their deadlines and their Match cycle's events.
+
+Calendar apps subscribe to /calendar/<token>.ics without logging in, so the secret token in the URL is the
+only credential. Regenerating it (settings page) makes the old URL answer 404.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from icalendar import Calendar, Event
+
+from pathway.access import role_required
+from pathway.models import User
+
+from .models import ApplicantProfile, CycleEvent, Milestone, new_calendar_token
+
+PRODID = "-//Residency Pathway Planner//Calendar feed//EN"
+UID_DOMAIN = "pathway-planner"
+# Statuses that still have a meaningful date in a calendar; waived milestones are left out.
+FEED_STATUSES = (Milestone.Status.NOT_STARTED, Milestone.Status.IN_PROGRESS, Milestone.Status.DONE)
+
+
+def feed_milestones(applicant_id: int):
+    """The applicant's dated deadlines, open or done (one query)."""
+    return (
+        Milestone.objects.applicable()
+        .filter(applicant_id=applicant_id, status__in=FEED_STATUSES, due_at__isnull=False)
+        .select_related("template")
+        .order_by("due_at", "template__order")
+    )
+
+
+def milestone_url(milestone: Milestone) -> str:
+    return settings.SITE_URL + reverse("milestone_detail", args=[milestone.template.key])
+
+
+def milestone_event(milestone: Milestone, *, tz: zoneinfo.ZoneInfo, stamp: datetime) -> Event:
+    url = milestone_url(milestone)
+    lines = [f"Status: {milestone.get_status_display()}"]
+    if milestone.due_projected:
+        lines.append("Projected date: it rests on a date estimated from past years; check the official source.")
+    lines.append(f"Details: {url}")
+    return Event.new(
+        uid=f"milestone-{milestone.pk}@{UID_DOMAIN}",
+        stamp=stamp,
+        start=milestone.due_at.astimezone(tz),
+        summary=milestone.template.title,
+        description="\n".join(lines),
+        url=url,
+        last_modified=milestone.updated_at,
+        # A projected date may still move; TENTATIVE lets calendar apps show that.
+        status="TENTATIVE" if milestone.due_projected else "CONFIRMED",
+        categories=["Deadline"],
+        transparency="TRANSPARENT",
+    )
+
+
+def cycle_event_event(event: CycleEvent, *, tz: zoneinfo.ZoneInfo, stamp: datetime) -> Event:
+    summary = f"{event.title} (projected)" if event.projected else event.title
+    lines = [event.note] if event.note else []
+    lines.append(f"Status: {event.get_status_display()}")
+    lines.append(f"Source: {event.source_url}")
+    return Event.new(
+        uid=f"cycle-event-{event.pk}@{UID_DOMAIN}",
+        stamp=stamp,
+        start=event.at.astimezone(tz),
+        summary=summary,
+        description="\n".join(lines),
+        url=event.source_url,
+        status="TENTATIVE" if event.projected else "CONFIRMED",
+        categories=["Match cycle"],
+        transparency="TRANSPARENT",
+    )
+
+
+def build_feed(profile: ApplicantProfile, *, now: datetime | None = None) -> Calendar:
+    """The whole feed for one applicant: three queries (profile is passed in with its cycle)."""
+    stamp = now or timezone.now()
+    tz = zoneinfo.ZoneInfo(settings.CYCLE_TIME_ZONE)
+    cal = Calendar.new(
+        prodid=PRODID,
+        name=f"Pathway Planner: {profile.target_cycle.name}",
+        description="Your residency pathway deadlines and Match cycle dates (times in US Eastern).",
+        calscale="GREGORIAN",
+        method="PUBLISH",
+        uid=f"calendar-{profile.pk}@{UID_DOMAIN}",
+    )
+    for milestone in feed_milestones(profile.user_id):
+        cal.add_component(milestone_event(milestone, tz=tz, stamp=stamp))
+    for event in CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"):
+        cal.add_component(cycle_event_event(event, tz=tz, stamp=stamp))
+    # VTIMEZONE rules only for the years the feed spans (the default, 1970-2038, is ~5 kB of RDATEs).
+    starts = [component.start.date() for component in cal.events] or [stamp.date()]
+    cal.add_missing_timezones(
+        first_date=min(starts).replace(month=1, day=1), last_date=max(starts).replace(month=12, day=31)
+    )
+    return cal
+
+
+# --- Views -------------------------------------------------------------------------------------
+
+
+@require_GET
+def calendar_feed(request, token: str):
+    """The .ics feed; the token in the URL is the credential, so unknown tokens are simply 404."""
+    profile = get_object_or_404(
+        ApplicantProfile.objects.select_related("target_cycle"),
+        calendar_token=token,
+        user__is_active=True,
+        user__role=User.Role.APPLICANT,
+    )
+    response = HttpResponse(build_feed(profile).to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="pathway.ics"'
+    response["X-Robots-Tag"] = "noindex"
+    patch_cache_control(response, private=True, max_age=0)
+    return response
+
+
+def regenerate_calendar_token(*, profile: ApplicantProfile) -> ApplicantProfile:
+    """Give the applicant a new feed URL; the old one stops working at once."""
+    profile.calendar_token = new_calendar_token()
+    profile.save(update_fields=["calendar_token"])
+    return profile
+
+
+@login_required
+@role_required(User.Role.APPLICANT)
+@require_POST
+def calendar_regenerate(request):
+    profile = get_object_or_404(ApplicantProfile, user=request.user)
+    regenerate_calendar_token(profile=profile)
+    messages.success(request, "New calendar link created. The old link no longer works: update your calendar app.")
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("settings"))
+    return redirect("settings")
