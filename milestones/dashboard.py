@@ -1,0 +1,331 @@
+"""What the applicant's pages show: the dashboard (and an advisor's read-only copy of it), the progress
+figures, and the milestone page. Reads only, each in a fixed number of queries whatever the length of the
+pathway or the number of attempts and documents.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from . import rules as rule_checks
+from .forms import EVIDENCE_FORMS, NoteForm, StatusForm
+from .models import (
+    ApplicantProfile,
+    AttemptLimit,
+    CycleEvent,
+    DeadlineKind,
+    EvidenceKind,
+    ExamAttempt,
+    Milestone,
+    OETThreshold,
+    PassingStandard,
+    Phase,
+    ScoreReleaseRule,
+    TemplatePrerequisite,
+    USCEEntry,
+)
+from .projections import expected_result_date, usce_months_by_kind
+from .risks import RED, pathway_risks
+
+NEXT_DEADLINES = 8
+ET = zoneinfo.ZoneInfo(settings.CYCLE_TIME_ZONE)
+
+
+# --- Days left ------------------------------------------------------------------------------------
+
+
+def days_left(due_at: datetime, tz: zoneinfo.ZoneInfo, now: datetime | None = None) -> int:
+    """Calendar days from today to the deadline's day, both on the applicant's wall clock."""
+    now = now or timezone.now()
+    return (due_at.astimezone(tz).date() - now.astimezone(tz).date()).days
+
+
+def days_left_label(days: int) -> str:
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days > 1:
+        return f"in {days} days"
+    if days == -1:
+        return "1 day overdue"
+    return f"{-days} days overdue"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    milestone: Milestone
+    days: int
+    overdue: bool  # the moment has passed, even when it is still "today" on the wall clock
+
+    @property
+    def label(self) -> str:
+        if self.overdue and self.days == 0:
+            return "overdue today"
+        return days_left_label(self.days)
+
+
+# --- Progress -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    phase: str
+    label: str
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    phases: list[PhaseProgress]
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def progress_of(rows) -> Progress:
+    """Progress from (status, phase) pairs; done and waived both count as finished."""
+    totals, done = Counter(), Counter()
+    for status, phase in rows:
+        totals[phase] += 1
+        if status in (Milestone.Status.DONE, Milestone.Status.WAIVED):
+            done[phase] += 1
+    phases = [
+        PhaseProgress(value, label, done[value], totals[value])
+        for value, label in Phase.choices
+        if totals[value]
+    ]
+    return Progress(sum(done.values()), sum(totals.values()), phases)
+
+
+def progress_for(applicant) -> Progress:
+    """The progress figures alone (one query): what the htmx refresh after an update asks for."""
+    rows = Milestone.objects.applicable().filter(applicant=applicant).values_list("status", "template__phase")
+    return progress_of(rows)
+
+
+# --- Dashboard ------------------------------------------------------------------------------------
+
+
+def dashboard_context(*, applicant) -> dict:
+    profile = ApplicantProfile.objects.select_related("target_cycle").filter(user=applicant).first()
+    milestones = list(
+        Milestone.objects.applicable()
+        .filter(applicant=applicant)
+        .select_related("template")
+        .order_by("template__order")
+    )
+    progress = progress_of((m.status, m.template.phase) for m in milestones)
+    context = {
+        "profile": profile,
+        "milestones": milestones,
+        "progress": progress,
+        "done_count": progress.done,
+        "total_count": progress.total,
+        "percent_done": progress.percent,
+    }
+    if profile is None:
+        return context
+    now = timezone.now()
+    dated = sorted((m for m in milestones if m.is_open and m.due_at), key=lambda m: m.due_at)
+    deadlines = [Deadline(m, days_left(m.due_at, profile.tz, now), m.due_at < now) for m in dated]
+    risks = pathway_risks(applicant=applicant, milestones=milestones)
+    context.update(
+        tz_name=profile.time_zone,
+        overdue=[d for d in deadlines if d.overdue],
+        next_deadlines=[d for d in deadlines if not d.overdue][:NEXT_DEADLINES],
+        red_risks=[r for r in risks if r.severity == RED],
+        amber_risks=[r for r in risks if r.severity != RED],
+        titles={m.template.key: m.template.title for m in milestones},
+    )
+    return context
+
+
+# --- Milestone page -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """A prerequisite or a dependant of the milestone, with its state for this applicant."""
+
+    milestone: Milestone
+    hard: bool
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where a deadline comes from, in words: '3 days before <what> (<when>)'."""
+
+    offset_phrase: str
+    what: str
+    when: datetime | date | None = None
+    when_tz: str = ""
+    projected: bool = False
+    milestone: Milestone | None = None
+
+
+def offset_phrase(days: int) -> str:
+    if days == 0:
+        return "On the day of"
+    unit = "day" if abs(days) == 1 else "days"
+    return f"{abs(days)} {unit} {'before' if days < 0 else 'after'}"
+
+
+def deadline_anchor(
+    milestone: Milestone, profile: ApplicantProfile, related: dict[str, Milestone]
+) -> Anchor | None:
+    template = milestone.template
+    phrase = offset_phrase(template.deadline_offset_days)
+    if template.deadline_kind == DeadlineKind.EVENT:
+        event = CycleEvent.objects.filter(
+            cycle_id=profile.target_cycle_id, key=template.deadline_anchor
+        ).first()
+        if event is None:
+            return Anchor(phrase, template.deadline_anchor.replace("_", " "))
+        return Anchor(phrase, f"{event.title} ({profile.target_cycle.name})", event.at, "ET", event.projected)
+    if template.deadline_kind == DeadlineKind.MILESTONE:
+        anchor = related.get(template.deadline_anchor)
+        if anchor is None:
+            return Anchor(phrase, "the deadline of a step that is not on your pathway")
+        return Anchor(phrase, "the deadline of", anchor.due_at, "", anchor.due_projected, anchor)
+    if template.deadline_kind == DeadlineKind.APPLICANT:
+        return Anchor(phrase, "your graduation date", profile.graduation_date)
+    return None
+
+
+def milestone_links(milestone: Milestone) -> tuple[list[Link], list[Link], dict[str, Milestone]]:
+    """Prerequisites and dependants that apply to this applicant, and the related milestones by key.
+
+    Two queries: the template links both ways, then the applicant's milestones for every template they
+    name (plus the milestone the deadline hangs from).
+    """
+    template = milestone.template
+    rows = list(
+        TemplatePrerequisite.objects.filter(Q(template=template) | Q(requires=template)).values_list(
+            "template_id", "requires_id", "kind"
+        )
+    )
+    ids = {requires if owner == template.id else owner for owner, requires, _ in rows}
+    anchor_keys = [template.deadline_anchor] if template.deadline_kind == DeadlineKind.MILESTONE else []
+    related = {
+        m.template_id: m
+        for m in Milestone.objects.applicable()
+        .filter(applicant_id=milestone.applicant_id)
+        .filter(Q(template_id__in=ids) | Q(template__key__in=anchor_keys))
+        .select_related("template")
+    }
+    hard = TemplatePrerequisite.Kind.HARD
+    requires = [
+        Link(related[r], kind == hard) for owner, r, kind in rows if owner == template.id and r in related
+    ]
+    needed_for = [Link(related[o], kind == hard) for o, r, kind in rows if r == template.id and o in related]
+    order = lambda link: link.milestone.template.order  # noqa: E731
+    return (
+        sorted(requires, key=order),
+        sorted(needed_for, key=order),
+        {m.template.key: m for m in related.values()},
+    )
+
+
+def evidence_context(milestone: Milestone, today: date) -> dict:
+    """The evidence recorded so far and the rule in force that judges it: one to four queries by kind."""
+    kind = milestone.template.evidence
+    if kind == EvidenceKind.EXAM:
+        exam = milestone.template.exam
+        attempts = list(milestone.attempts.all())
+        releases = list(ScoreReleaseRule.objects.all())
+        all_attempts = [
+            rule_checks.PastAttempt(a.exam, a.test_date, a.passed)
+            for a in ExamAttempt.objects.filter(milestone__applicant_id=milestone.applicant_id)
+        ]
+        expected = {
+            a.pk: expected_result_date(test_date=a.test_date, exam=exam, rules=releases)
+            for a in attempts
+            if a.passed is None and a.result_date is None
+        }
+        return {
+            "attempts": [(a, expected.get(a.pk)) for a in attempts],
+            "standard": rule_checks.standard_in_force(
+                exam=exam, day=today, standards=list(PassingStandard.objects.filter(exam=exam))
+            ),
+            "attempts_left": rule_checks.attempts_left(
+                exam=exam, attempts=all_attempts, day=today, limits=list(AttemptLimit.objects.all())
+            ),
+        }
+    if kind == EvidenceKind.OET:
+        thresholds = list(OETThreshold.objects.all())
+        results = [
+            (
+                r,
+                rule_checks.judge_oet(
+                    test_date=r.test_date,
+                    listening=r.listening,
+                    reading=r.reading,
+                    speaking=r.speaking,
+                    writing=r.writing,
+                    thresholds=thresholds,
+                ),
+            )
+            for r in milestone.oet_results.all()
+        ]
+        return {"oet_results": results, "threshold": rule_checks.in_force(thresholds, today)}
+    if kind == EvidenceKind.DOCUMENT:
+        return {"documents": list(milestone.documents.all())}
+    if kind == EvidenceKind.USCE:
+        entries = list(milestone.usce_entries.all())
+        kinds = dict(USCEEntry.Kind.choices)
+        months = usce_months_by_kind(entries)
+        return {
+            "usce_entries": entries,
+            "usce_months": [(kinds.get(k, k), value) for k, value in months.items()],
+            "usce_total": round(sum(months.values()), 1),
+        }
+    return {}
+
+
+def milestone_context(
+    *, milestone: Milestone, forms: dict | None = None, read_only: bool = False, saved: str = ""
+) -> dict:
+    """Everything the milestone page shows. `forms` replaces the blank forms (a refused, bound one)."""
+    profile = ApplicantProfile.objects.select_related("target_cycle").get(user_id=milestone.applicant_id)
+    now = timezone.now()
+    today = now.astimezone(profile.tz).date()
+    requires, needed_for, related = milestone_links(milestone)
+    context = {
+        "milestone": milestone,
+        "template": milestone.template,
+        "profile": profile,
+        "tz_name": profile.time_zone,
+        "requires": requires,
+        "needed_for": needed_for,
+        "anchor": deadline_anchor(milestone, profile, related),
+        "read_only": read_only,
+        "saved": saved,
+        "progress": progress_for(milestone.applicant_id),
+        **evidence_context(milestone, today),
+    }
+    if milestone.due_at:
+        context["deadline"] = Deadline(
+            milestone, days_left(milestone.due_at, profile.tz, now), milestone.due_at < now
+        )
+    if not read_only:
+        evidence_form = EVIDENCE_FORMS.get(milestone.template.evidence)
+        for form_class in [StatusForm, NoteForm] + ([evidence_form] if evidence_form else []):
+            context[form_class.context_name] = form_class(milestone=milestone)
+        context.update(forms or {})
+    return context

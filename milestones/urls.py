@@ -1,0 +1,27 @@
+from django.urls import include, path
+
+from . import views
+
+milestone_urls = [
+    path("", views.milestone_detail, name="milestone_detail"),
+    path("status/", views.milestone_status, name="milestone_status"),
+    path("attempts/", views.milestone_attempt, name="milestone_attempt"),
+    path("oet/", views.milestone_oet, name="milestone_oet"),
+    path("documents/", views.milestone_document, name="milestone_document"),
+    path("usce/", views.milestone_usce, name="milestone_usce"),
+    path("note/", views.milestone_note, name="milestone_note"),
+]
+
+urlpatterns = [
+    path("onboarding/", views.onboarding, name="onboarding"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/progress/", views.dashboard_progress, name="dashboard_progress"),
+    path("timeline/", views.timeline, name="timeline"),
+    path("milestones/<slug:key>/", include(milestone_urls)),
+    path("students/<int:pk>/milestones/<slug:key>/", views.student_milestone, name="student_milestone"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/profile/", views.settings_profile, name="settings_profile"),
+    path("settings/export.json", views.export_json, name="export_json"),
+    path("settings/export.csv", views.export_csv, name="export_csv"),
+    path("settings/delete/", views.account_delete, name="account_delete"),
+]

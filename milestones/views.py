@@ -1,0 +1,343 @@
+"""The applicant's pages: onboarding, dashboard, timeline, milestone page with its forms, settings, your data.
+
+Every page works without JavaScript (forms post, then redirect with a message); with htmx the milestone
+forms re-render their panel in place from a partial of the same template, and the progress figures
+follow through a client event. Refused input comes back with status 422 and the reasons next to the
+fields, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from pathway.access import get_applicant_for, role_required
+from pathway.models import User
+
+from . import services, your_data
+from .dashboard import dashboard_context, milestone_context, progress_for
+from .forms import (
+    EVIDENCE_FORMS,
+    DeleteAccountForm,
+    DocumentForm,
+    ExamAttemptForm,
+    NoteForm,
+    NotificationForm,
+    OETResultForm,
+    ProfileForm,
+    StatusForm,
+    USCEForm,
+)
+from .models import ApplicantProfile, CycleEvent, Milestone
+from .timeline import build_timeline
+
+PATHWAY_CHANGED = "pathway-changed"
+REMINDER_HISTORY = 50
+
+
+def applicant_only(view):
+    """Logged-in applicants only; everyone else gets 404."""
+    return login_required(role_required(User.Role.APPLICANT)(view))
+
+
+def own_profile(user) -> ApplicantProfile | None:
+    return ApplicantProfile.objects.select_related("target_cycle").filter(user=user).first()
+
+
+def own_milestone(request, key: str) -> Milestone:
+    """The logged-in applicant's own applicable milestone; anyone else's key is a 404."""
+    return get_object_or_404(
+        Milestone.objects.applicable().filter(applicant=request.user).select_related("template"),
+        template__key=key,
+    )
+
+
+# --- Onboarding and profile --------------------------------------------------------------------------
+
+
+@applicant_only
+@require_http_methods(["GET", "POST"])
+def onboarding(request):
+    """The short form after sign-up that creates the profile and plans the pathway."""
+    if own_profile(request.user) is not None:
+        return redirect("settings_profile")
+    return _profile_form(request, ApplicantProfile(user=request.user))
+
+
+@applicant_only
+@require_http_methods(["GET", "POST"])
+def settings_profile(request):
+    """The same facts, changed later; a change of type, visa, date or cycle re-plans (evidence kept)."""
+    profile = own_profile(request.user)
+    if profile is None:
+        return redirect("onboarding")
+    return _profile_form(request, profile)
+
+
+def _profile_form(request, profile: ApplicantProfile):
+    creating = profile.pk is None
+    template = "milestones/profile_form.html"
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST":
+        if form.is_valid():
+            replan = form.needs_replanning()
+            with transaction.atomic():
+                form.save()
+                if replan:
+                    services.plan_pathway(applicant=request.user)
+            if creating:
+                messages.success(request, "Your pathway is ready. Start with the next deadline below.")
+            elif replan:
+                messages.success(
+                    request, "Profile saved and your pathway re-planned. Everything you entered is kept."
+                )
+            else:
+                messages.success(request, "Profile saved.")
+            return redirect("dashboard")
+        return render(request, template, {"form": form, "onboarding": creating}, status=422)
+    return render(request, template, {"form": form, "onboarding": creating})
+
+
+# --- Dashboard and timeline ----------------------------------------------------------------------------
+
+
+@applicant_only
+@require_GET
+def dashboard(request):
+    context = dashboard_context(applicant=request.user)
+    if context["profile"] is None:
+        return redirect("onboarding")
+    return render(request, "milestones/dashboard.html", context)
+
+
+@applicant_only
+@require_GET
+def dashboard_progress(request):
+    """The progress figures alone, fetched by htmx after an update elsewhere on the page."""
+    if not request.htmx:
+        return redirect("dashboard")
+    return render(request, "milestones/dashboard.html#progress", {"progress": progress_for(request.user)})
+
+
+@applicant_only
+@require_GET
+def timeline(request):
+    profile = own_profile(request.user)
+    if profile is None:
+        return redirect("onboarding")
+    milestones = list(
+        Milestone.objects.applicable()
+        .filter(applicant=request.user)
+        .select_related("template")
+        .order_by("template__order")
+    )
+    events = list(CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"))
+    chart = build_timeline(milestones=milestones, events=events, tz=profile.tz, now=timezone.now())
+    return render(
+        request,
+        "milestones/timeline.html",
+        {"profile": profile, "tz_name": profile.time_zone, "timeline": chart, "events": events},
+    )
+
+
+# --- Milestone page ---------------------------------------------------------------------------------------
+
+
+@applicant_only
+@require_GET
+def milestone_detail(request, key: str):
+    milestone = own_milestone(request, key)
+    return render(request, "milestones/milestone_detail.html", milestone_context(milestone=milestone))
+
+
+@login_required
+@require_GET
+def student_milestone(request, pk: int, key: str):
+    """An advisor's read-only copy of one of their student's milestone pages: no forms."""
+    student = get_applicant_for(request.user, pk)
+    if student == request.user:
+        return redirect("milestone_detail", key=key)
+    milestone = get_object_or_404(
+        Milestone.objects.applicable().filter(applicant=student).select_related("template"), template__key=key
+    )
+    context = milestone_context(milestone=milestone, read_only=True)
+    context["student"] = student
+    return render(request, "milestones/milestone_detail.html", context)
+
+
+def _saved(request, milestone: Milestone, message: str):
+    """After a change: the fresh panel for htmx (and a nudge to the progress figures), else PRG."""
+    if request.htmx:
+        milestone.refresh_from_db()
+        context = milestone_context(milestone=milestone, saved=message)
+        response = render(request, "milestones/milestone_detail.html#panel", context)
+        return trigger_client_event(response, PATHWAY_CHANGED, {"target": "body"})
+    messages.success(request, message)
+    return redirect("milestone_detail", key=milestone.template.key)
+
+
+def _refused(request, milestone: Milestone, form):
+    """The form back with its reasons next to the fields: the panel for htmx, else the whole page."""
+    context = milestone_context(milestone=milestone, forms={form.context_name: form})
+    context["refused"] = form
+    name = "milestones/milestone_detail.html#panel" if request.htmx else "milestones/milestone_detail.html"
+    return render(request, name, context, status=422)
+
+
+def _post_to_milestone(request, key: str, form_class, action, message: str):
+    """Validate the form, call the service; refusals (form or service) change nothing."""
+    milestone = own_milestone(request, key)
+    if (
+        form_class in EVIDENCE_FORMS.values()
+        and EVIDENCE_FORMS.get(milestone.template.evidence) is not form_class
+    ):
+        raise Http404("This milestone does not record that kind of evidence.")
+    form = form_class(request.POST, milestone=milestone)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                action(milestone=milestone, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            return _saved(request, milestone, message)
+    return _refused(request, milestone, form)
+
+
+def _save_note(*, milestone, by, note):
+    """Notes are free text with no rule to check: a plain save, recorded in the milestone's history."""
+    milestone.note = note
+    milestone._history_user = by
+    milestone.save(update_fields=["note", "updated_at"])
+
+
+@applicant_only
+@require_POST
+def milestone_status(request, key: str):
+    return _post_to_milestone(request, key, StatusForm, services.set_status, "Status saved.")
+
+
+@applicant_only
+@require_POST
+def milestone_attempt(request, key: str):
+    return _post_to_milestone(
+        request, key, ExamAttemptForm, services.record_exam_attempt, "Exam attempt recorded."
+    )
+
+
+@applicant_only
+@require_POST
+def milestone_oet(request, key: str):
+    return _post_to_milestone(request, key, OETResultForm, services.record_oet_result, "OET result recorded.")
+
+
+@applicant_only
+@require_POST
+def milestone_document(request, key: str):
+    return _post_to_milestone(request, key, DocumentForm, services.add_document, "Saved.")
+
+
+@applicant_only
+@require_POST
+def milestone_usce(request, key: str):
+    return _post_to_milestone(request, key, USCEForm, services.add_usce_entry, "Clinical experience added.")
+
+
+@applicant_only
+@require_POST
+def milestone_note(request, key: str):
+    return _post_to_milestone(request, key, NoteForm, _save_note, "Notes saved.")
+
+
+# --- Settings -----------------------------------------------------------------------------------------------
+
+
+@applicant_only
+@require_http_methods(["GET", "POST"])
+def settings_page(request):
+    profile = own_profile(request.user)
+    if profile is None:
+        return redirect("onboarding")
+    form = NotificationForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            if "time_zone" in form.changed_data:  # deadlines hanging from the applicant's own dates move
+                services.plan_pathway(applicant=request.user)
+        message = "Reminder settings saved."
+        if request.htmx:
+            context = {"form": NotificationForm(instance=profile), "saved": message}
+            return render(request, "milestones/settings.html#notifications", context)
+        messages.success(request, message)
+        return redirect("settings")
+    status = 422 if request.method == "POST" else 200
+    if request.htmx and request.method == "POST":
+        return render(request, "milestones/settings.html#notifications", {"form": form}, status=status)
+    return render(
+        request, "milestones/settings.html", _settings_context(request, profile, form), status=status
+    )
+
+
+def _settings_context(request, profile: ApplicantProfile, form) -> dict:
+    from .reminders import reminders_for
+
+    return {
+        "profile": profile,
+        "form": form,
+        "reminders": list(reminders_for(request.user)[:REMINDER_HISTORY]),
+        "feed_url": request.build_absolute_uri(reverse("calendar_feed", args=[profile.calendar_token])),
+        "tz_name": profile.time_zone,
+    }
+
+
+# --- Your data ------------------------------------------------------------------------------------------------
+
+
+@applicant_only
+@never_cache
+@require_GET
+def export_json(request):
+    data = your_data.export_data(user=request.user)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{your_data.filename("json")}"'
+    return response
+
+
+@applicant_only
+@never_cache
+@require_GET
+def export_csv(request):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{your_data.filename("csv")}"'
+    your_data.write_csv(your_data.export_data(user=request.user), response)
+    return response
+
+
+@applicant_only
+@require_http_methods(["GET", "POST"])
+def account_delete(request):
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            user = request.user
+            logout(request)
+            your_data.delete_account(user=user)
+            messages.success(request, "Your account and everything in it have been deleted.")
+            return redirect("home")
+        return render(request, "milestones/account_delete.html", {"form": form}, status=422)
+    return render(request, "milestones/account_delete.html", {"form": form})
