@@ -64,7 +64,7 @@ def test_the_page_is_an_accessible_svg_with_links_and_a_table(client, amira_prof
     response = client.get(reverse("timeline"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert '<svg role="img" aria-labelledby="tl-title tl-desc"' in body
+    assert '<svg role="group" aria-labelledby="tl-title tl-desc"' in body
     assert '<title id="tl-title">' in body and '<desc id="tl-desc">' in body
     step1 = reverse("milestone_detail", args=["usmle_step1"])
     assert f'<a href="{step1}" class="tl-item">' in body
