@@ -244,7 +244,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Celery's Django fixup closes every database connection before and after each task unless this is set,
+# so each reminder paid for several new PostgreSQL connections (sends were 2-3x slower, BENCHMARKS.md).
+# milestones.tasks closes stale connections the way Django does per request instead (CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = 1000
+# Reminder delivery (milestones.tasks): exponential backoff on SMTP errors, then "failed". Tests and
+# benchmarks shorten these through the environment, because the worker is a separate process.
+REMINDER_RETRY_BACKOFF_SECONDS = env_int("REMINDER_RETRY_BACKOFF_SECONDS", 60)
+REMINDER_RETRY_BACKOFF_MAX_SECONDS = env_int("REMINDER_RETRY_BACKOFF_MAX_SECONDS", 300)
+REMINDER_MAX_RETRIES = env_int("REMINDER_MAX_RETRIES", 6)
+# Longer than the send task's hard time limit (60 s) and the longest backoff, so live tasks are not swept.
+REMINDER_STUCK_AFTER_SECONDS = env_int("REMINDER_STUCK_AFTER_SECONDS", 600)
+# A UTC interval, not a crontab: crontab schedules have a record of DST bugs (ecosystem.md §3.1).
+CELERY_BEAT_SCHEDULE: dict = {
+    "every-5-min-plan-reminders": {
+        "task": "milestones.tasks.plan_reminders",
+        "schedule": 300.0,
+        # A tick that waited longer than its interval is superseded by the next one: drop it.
+        "options": {"expires": 290},
+    },
+}
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_CSP = {

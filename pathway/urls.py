@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from milestones import calendar
+from milestones import calendar, reminder_views
 from milestones.api import api
 
 from . import api_tokens, views
@@ -17,6 +17,7 @@ urlpatterns = [
     path("settings/tokens/", api_tokens.token_list, name="api_tokens"),
     path("settings/tokens/<int:pk>/revoke/", api_tokens.token_revoke, name="api_token_revoke"),
     path("api/v1/", api.urls),
+    path("reminders/unsubscribe/<str:token>/", reminder_views.unsubscribe, name="reminder_unsubscribe"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,108 @@
+"""Celery tasks: thin adapters that take ids and call the services in milestones.reminders.
+
+The services re-check everything; the tasks only add Celery's retry, acknowledgement and failure
+semantics. Enqueue with ids after commit, never with model instances or far-future ETAs.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from billiard.exceptions import TimeLimitExceeded, WorkerLostError
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import beat_init, task_prerun
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections
+
+from . import reminders
+
+log = logging.getLogger(__name__)
+
+# Worth another try: the SMTP server said no for now, or could not be reached (OSError covers refused
+# and reset connections and socket timeouts), a hung server hit the soft time limit, or the database
+# blinked (the row is then still planned, or "sending" for the sweeper).
+TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, OSError, SoftTimeLimitExceeded, OperationalError, InterfaceError)
+# The worker process died under the task: the row is still "sending" and the sweeper owns it.
+_LEFT_TO_SWEEPER = (WorkerLostError, TimeLimitExceeded)
+
+_delivery_options = {
+    "bind": True,
+    # Safe because the claim makes a second run a no-op; a worker killed mid-task leaves the message
+    # unacknowledged for the broker to hand out again.
+    "acks_late": True,
+    "autoretry_for": TRANSIENT_MAIL_ERRORS,
+    "retry_backoff": getattr(settings, "REMINDER_RETRY_BACKOFF_SECONDS", 60),
+    "retry_backoff_max": getattr(settings, "REMINDER_RETRY_BACKOFF_MAX_SECONDS", 300),
+    "retry_jitter": True,
+    "max_retries": getattr(settings, "REMINDER_MAX_RETRIES", 6),
+    # One email: a minute is generous. Both stay well below REMINDER_STUCK_AFTER_SECONDS.
+    "soft_time_limit": 30,
+    "time_limit": 60,
+}
+
+
+class ReminderTask(Task):
+    """Marks the row failed once Celery gives up on it (retries exhausted or a non-transient error)."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        if isinstance(exc, _LEFT_TO_SWEEPER):
+            return
+        reminders.mark_reminder_failed(reminder_id=_first_id(args, kwargs, "reminder_id"), error=exc)
+
+
+class DigestTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        if isinstance(exc, _LEFT_TO_SWEEPER):
+            return
+        reminders.mark_digest_failed(digest_id=_first_id(args, kwargs, "digest_id"), error=exc)
+
+
+def _first_id(args, kwargs, name):
+    return kwargs[name] if name in kwargs else args[0]
+
+
+@shared_task(base=ReminderTask, **_delivery_options)
+def send_reminder(self, reminder_id: int) -> str:
+    """Deliver one reminder row (claims it first; a duplicate message does nothing)."""
+    return reminders.deliver_reminder(reminder_id=reminder_id)
+
+
+@shared_task(base=DigestTask, **_delivery_options)
+def send_digest(self, digest_id: int) -> str:
+    """Deliver one applicant's daily digest."""
+    return reminders.deliver_digest(digest_id=digest_id)
+
+
+@shared_task
+def plan_reminders() -> int:
+    """The beat tick: return stuck rows to the queue, then plan and enqueue what has come due."""
+    requeued = reminders.requeue_stuck()
+    result = reminders.plan_due_reminders()
+    if result.planned or requeued:
+        log.info(
+            "planned %d reminders (%d enqueued, %d new digests), requeued %d",
+            len(result.planned),
+            len(result.enqueued),
+            len(result.digests),
+            requeued,
+        )
+    return len(result.planned)
+
+
+@beat_init.connect
+def _plan_when_beat_starts(sender=None, **kwargs):
+    # An interval entry first fires one interval after beat starts; sweeping at once means `make run`
+    # shows its demo reminder in seconds, and a restarted beat catches up immediately.
+    plan_reminders.delay()
+
+
+@task_prerun.connect
+def _drop_stale_connections(task=None, **kwargs):
+    # What Django does at the start of each request: keep connections for CONN_MAX_AGE, drop broken
+    # ones. (CELERY_DB_REUSE_MAX stops Celery from closing them all around every task.) Not for eager
+    # calls, which run inside the caller's transaction, as Celery's own Django fixup does.
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    close_old_connections()
