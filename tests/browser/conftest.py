@@ -3,8 +3,8 @@
 - No `playwright install`: we launch /usr/bin/chromium through `executable_path`.
 - pytest-django's `live_server` runs the app in a thread and makes the database transactional.
 - The sync Playwright API runs an event loop in the test thread, so Django's ORM would refuse to
-  run in it; DJANGO_ALLOW_ASYNC_UNSAFE lifts that (set on import, i.e. only when browser tests are
-  collected; ecosystem.md §5.1).
+  run in it; DJANGO_ALLOW_ASYNC_UNSAFE lifts that, for the browser tests only (an autouse fixture,
+  so it never leaks into other tests or the subprocesses they start; ecosystem.md §5.1).
 - Our CSP forbids eval, so waits use `expect(locator)`, never `page.wait_for_function`.
 - Screenshots of the key steps go to test-results/ (gitignored).
 """
@@ -15,8 +15,6 @@ import os
 from pathlib import Path
 
 import pytest
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,6 +31,14 @@ RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
 TIMEOUT_MS = 10_000
 
 
+@pytest.fixture(scope="module")
+def _allow_orm_beside_playwright():
+    # Module-scoped like the browser: the ORM runs beside Playwright's loop until its teardown.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:
@@ -41,7 +47,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(_allow_orm_beside_playwright):
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing (apt-get install chromium)"
         if os.environ.get("REQUIRE_SERVICES") == "1":
