@@ -270,18 +270,7 @@ def evidence_context(milestone: Milestone, today: date) -> dict:
     if kind == EvidenceKind.OET:
         thresholds = list(OETThreshold.objects.all())
         results = [
-            (
-                r,
-                rule_checks.judge_oet(
-                    test_date=r.test_date,
-                    listening=r.listening,
-                    reading=r.reading,
-                    speaking=r.speaking,
-                    writing=r.writing,
-                    thresholds=thresholds,
-                ),
-            )
-            for r in milestone.oet_results.all()
+            (r, rule_checks.judge_oet_result(r, thresholds=thresholds)) for r in milestone.oet_results.all()
         ]
         return {"oet_results": results, "threshold": rule_checks.in_force(thresholds, today)}
     if kind == EvidenceKind.DOCUMENT:

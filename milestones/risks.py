@@ -189,15 +189,7 @@ def _img_gate(by_key, rol: datetime, today: date, profile, releases, thresholds)
     oet_late = False
     if oet is not None and oet.is_open:
         passed = any(
-            rule_checks.judge_oet(
-                test_date=r.test_date,
-                listening=r.listening,
-                reading=r.reading,
-                speaking=r.speaking,
-                writing=r.writing,
-                thresholds=thresholds,
-            ).passed
-            for r in oet.oet_results.all()
+            rule_checks.judge_oet_result(r, thresholds=thresholds).passed for r in oet.oet_results.all()
         )
         # ECFMG's advice: sit OET by the last December date so scores are processed before the ROL
         # deadline; how long OET takes is unverified, so that recommended date is the projection.

@@ -113,6 +113,18 @@ def judge_oet(*, test_date: date, listening: int, reading: int, speaking: int, w
     )
 
 
+def judge_oet_result(result, *, thresholds=None):
+    """judge_oet for a recorded OETResult row."""
+    return judge_oet(
+        test_date=result.test_date,
+        listening=result.listening,
+        reading=result.reading,
+        speaking=result.speaking,
+        writing=result.writing,
+        thresholds=thresholds,
+    )
+
+
 def check_new_attempt(*, exam: str, test_date: date, attempts: Sequence[PastAttempt], limits=None) -> None:
     """Refuse an attempt the USMLE attempt-limit and retake-spacing rules do not allow.
 

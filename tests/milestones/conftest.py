@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
+
+# The middle of the 2027 season: applications are in, interviews under way, the ROL deadline ahead.
+SEASON_NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def season_today():
+    with time_machine.travel(SEASON_NOW, tick=False):
+        yield SEASON_NOW
 
 
 @pytest.fixture

@@ -67,7 +67,9 @@ def carla_profile(carla, cycle_2027):
 def snapshot(user) -> list[tuple]:
     """Everything the write endpoints could change, to prove a refused request changed nothing."""
     return [
-        *Milestone.objects.filter(applicant=user).order_by("pk").values_list("pk", "status", "completed_on", "waived_reason"),
+        *Milestone.objects.filter(applicant=user)
+        .order_by("pk")
+        .values_list("pk", "status", "completed_on", "waived_reason"),
         *ExamAttempt.objects.filter(milestone__applicant=user).values_list("pk", "test_date"),
     ]
 
@@ -141,7 +143,9 @@ def test_a_session_patch_needs_the_csrf_token(amira_profile):
     assert snapshot(amira_profile.user) == before
     client.get("/settings/tokens/")  # any page that renders {% csrf_token %} sets the cookie
     csrf = client.cookies["csrftoken"].value
-    accepted = patch(client, "/api/v1/milestones/usmle_step1", {"status": "in_progress"}, {"X-CSRFToken": csrf})
+    accepted = patch(
+        client, "/api/v1/milestones/usmle_step1", {"status": "in_progress"}, {"X-CSRFToken": csrf}
+    )
     assert accepted.status_code == 200
 
 
@@ -162,7 +166,9 @@ def test_a_token_patch_needs_no_csrf_token(amira_profile, amira_auth):
         ("post", "/api/v1/milestones/usmle_step2ck/attempts", {"test_date": "2026-12-01"}),
     ],
 )
-def test_the_pathway_endpoints_are_404_for_non_applicants(client, request, amira_profile, persona, method, url, body):
+def test_the_pathway_endpoints_are_404_for_non_applicants(
+    client, request, amira_profile, persona, method, url, body
+):
     headers = bearer(request.getfixturevalue(persona))
     before = snapshot(amira_profile.user)
 
@@ -190,7 +196,15 @@ def test_the_pathway_has_the_profile_the_milestones_and_the_risks(client, amira_
     assert body["applicant"] == {"type": "NON_US_IMG", "target_cycle": 2027, "time_zone": "Africa/Cairo"}
     mine = Milestone.objects.applicable().filter(applicant=amira_profile.user)
     assert {m["key"] for m in body["milestones"]} == set(mine.values_list("template__key", flat=True))
-    assert set(body["milestones"][0]) == {"key", "title", "phase", "status", "due_at", "projected", "prerequisites"}
+    assert set(body["milestones"][0]) == {
+        "key",
+        "title",
+        "phase",
+        "status",
+        "due_at",
+        "projected",
+        "prerequisites",
+    }
     assert isinstance(body["risks"], list)
     for risk in body["risks"]:
         assert set(risk) >= {"code", "severity", "message", "milestone"}
@@ -199,7 +213,10 @@ def test_the_pathway_has_the_profile_the_milestones_and_the_risks(client, amira_
 def test_deadlines_are_iso_8601_with_an_offset_and_the_stored_instant(client, amira_profile, amira_auth):
     body = client.get("/api/v1/pathway", headers=amira_auth).json()
 
-    stored = {m.template.key: m for m in Milestone.objects.filter(applicant=amira_profile.user).select_related("template")}
+    stored = {
+        m.template.key: m
+        for m in Milestone.objects.filter(applicant=amira_profile.user).select_related("template")
+    }
     dated = [m for m in body["milestones"] if m["due_at"]]
     assert dated and any(m["due_at"] is None for m in body["milestones"])
     for item in dated:
@@ -217,7 +234,9 @@ def test_prerequisites_list_the_hard_ones_this_applicant_has(client, amira_profi
     own = {m["key"] for m in body["milestones"]}
     for item in body["milestones"]:
         hard = set(
-            TemplatePrerequisite.objects.filter(template__key=item["key"], kind="hard").values_list("requires__key", flat=True)
+            TemplatePrerequisite.objects.filter(template__key=item["key"], kind="hard").values_list(
+                "requires__key", flat=True
+            )
         )
         assert set(item["prerequisites"]) == hard & own
     assert any(item["prerequisites"] for item in body["milestones"])
@@ -267,7 +286,10 @@ def test_it_changes_a_status(client, amira_profile, amira_auth):
 
 def test_it_completes_a_milestone_on_a_given_date(client, amira_profile, amira_auth):
     response = patch(
-        client, "/api/v1/milestones/school_eligibility_check", {"status": "done", "completed_on": "2026-09-15"}, amira_auth
+        client,
+        "/api/v1/milestones/school_eligibility_check",
+        {"status": "done", "completed_on": "2026-09-15"},
+        amira_auth,
     )
 
     assert response.status_code == 200, response.json()
@@ -276,7 +298,9 @@ def test_it_completes_a_milestone_on_a_given_date(client, amira_profile, amira_a
 
 
 def test_it_waives_with_a_reason(client, amira_profile, amira_auth):
-    response = patch(client, "/api/v1/milestones/usce", {"status": "waived", "reason": "Program exempts me"}, amira_auth)
+    response = patch(
+        client, "/api/v1/milestones/usce", {"status": "waived", "reason": "Program exempts me"}, amira_auth
+    )
 
     assert response.status_code == 200
     assert milestone(amira_profile.user, "usce").waived_reason == "Program exempts me"
@@ -319,7 +343,9 @@ def test_it_refuses_a_malformed_json_body(client, amira_profile, amira_auth):
         ({"status": "done", "completed_on": "2026-12-01"}, "completed_on", "future"),
     ],
 )
-def test_it_turns_rule_violations_into_a_422_naming_the_field(client, amira_profile, amira_auth, body, field, words):
+def test_it_turns_rule_violations_into_a_422_naming_the_field(
+    client, amira_profile, amira_auth, body, field, words
+):
     before = snapshot(amira_profile.user)
 
     response = patch(client, "/api/v1/milestones/school_eligibility_check", body, amira_auth)
@@ -352,7 +378,11 @@ def test_an_unknown_key_is_404(client, amira_profile, amira_auth):
 def test_another_applicants_milestone_is_404_and_untouched(client, amira_profile, amira_auth, carla_profile):
     # COMLEX exists only on Carla's (a DO's) path; the key must not reach her milestone through Amira.
     assert milestone(carla_profile.user, "comlex_level1").is_applicable
-    assert not Milestone.objects.applicable().filter(applicant=amira_profile.user, template__key="comlex_level1").exists()
+    assert (
+        not Milestone.objects.applicable()
+        .filter(applicant=amira_profile.user, template__key="comlex_level1")
+        .exists()
+    )
     before = snapshot(carla_profile.user)
 
     response = patch(client, "/api/v1/milestones/comlex_level1", {"status": "in_progress"}, amira_auth)
@@ -374,7 +404,9 @@ def test_a_shared_key_changes_only_my_own_milestone(client, amira_profile, amira
 
 
 def test_it_records_a_booked_attempt(client, amira_profile, amira_auth):
-    response = post(client, "/api/v1/milestones/usmle_step2ck/attempts", {"test_date": "2026-12-10"}, amira_auth)
+    response = post(
+        client, "/api/v1/milestones/usmle_step2ck/attempts", {"test_date": "2026-12-10"}, amira_auth
+    )
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -432,13 +464,17 @@ def test_it_refuses_impossible_attempts(client, amira_profile, amira_auth, body,
     assert not ExamAttempt.objects.exists()
 
 
-def test_it_names_the_rule_and_its_source_when_the_attempt_limit_is_reached(client, amira_profile, amira_auth):
+def test_it_names_the_rule_and_its_source_when_the_attempt_limit_is_reached(
+    client, amira_profile, amira_auth
+):
     step2 = milestone(amira_profile.user, "usmle_step2ck")
     for year in (2022, 2023, 2024, 2025):
         ExamAttempt.objects.create(milestone=step2, exam="step2ck", test_date=date(year, 1, 10), passed=False)
     before = snapshot(amira_profile.user)
 
-    response = post(client, "/api/v1/milestones/usmle_step2ck/attempts", {"test_date": "2026-12-10"}, amira_auth)
+    response = post(
+        client, "/api/v1/milestones/usmle_step2ck/attempts", {"test_date": "2026-12-10"}, amira_auth
+    )
 
     assert response.status_code == 422
     [error] = response.json()["detail"]
@@ -449,7 +485,9 @@ def test_it_names_the_rule_and_its_source_when_the_attempt_limit_is_reached(clie
 
 
 def test_an_attempt_on_a_milestone_without_exams_is_422(client, amira_profile, amira_auth):
-    response = post(client, "/api/v1/milestones/ecfmg_registration/attempts", {"test_date": "2026-12-10"}, amira_auth)
+    response = post(
+        client, "/api/v1/milestones/ecfmg_registration/attempts", {"test_date": "2026-12-10"}, amira_auth
+    )
 
     assert response.status_code == 422
     assert "no exam attempts" in response.json()["detail"][0]["msg"]

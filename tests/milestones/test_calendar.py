@@ -92,7 +92,9 @@ def test_it_links_each_deadline_to_its_milestone_page(client, amira_profile):
 
 
 def test_it_says_projected_for_projected_deadlines(client, amira_profile):
-    projected = Milestone.objects.filter(applicant=amira_profile.user, due_at__isnull=False, due_projected=True)
+    projected = Milestone.objects.filter(
+        applicant=amira_profile.user, due_at__isnull=False, due_projected=True
+    )
     firm = Milestone.objects.filter(applicant=amira_profile.user, due_at__isnull=False, due_projected=False)
     assert projected.exists() and firm.exists()
 
@@ -141,7 +143,8 @@ def test_it_keeps_the_eastern_wall_clock_on_both_sides_of_daylight_saving(client
 
 def test_it_never_includes_another_applicants_milestones(client, amira_profile, carla_profile):
     carla_uids = {
-        f"milestone-{pk}@pathway-planner" for pk in Milestone.objects.filter(applicant=carla_profile.user).values_list("pk", flat=True)
+        f"milestone-{pk}@pathway-planner"
+        for pk in Milestone.objects.filter(applicant=carla_profile.user).values_list("pk", flat=True)
     }
 
     amira_uids = set(events_by_uid(fetch_feed(client, amira_profile)))
@@ -171,7 +174,10 @@ def test_its_query_count_does_not_grow_with_the_data(client, amira_profile):
     cycle = amira_profile.target_cycle
     for n in range(5):
         CycleEvent.objects.create(
-            cycle=cycle, key=f"extra-{n}", title=f"Extra {n}", at=cycle.events.first().at + timedelta(days=n),
+            cycle=cycle,
+            key=f"extra-{n}",
+            title=f"Extra {n}",
+            at=cycle.events.first().at + timedelta(days=n),
             source_url="https://example.org/",
         )
     Milestone.objects.filter(applicant=amira_profile.user).update(status=Milestone.Status.DONE)

@@ -6,7 +6,6 @@ import zoneinfo
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,9 +18,8 @@ NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(NOW, tick=False):
-        yield
+def _today(season_today):
+    """Every test here runs in the middle of the 2027 season."""
 
 
 def test_days_left_counts_calendar_days_on_the_applicants_clock():

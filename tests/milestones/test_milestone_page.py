@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,9 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(datetime(2026, 11, 21, 12, tzinfo=UTC), tick=False):
-        yield
+def _today(season_today):
+    """Every test here runs in the middle of the 2027 season."""
 
 
 def url(key):

@@ -118,7 +118,12 @@ class Worker:
         ]  # fmt: skip
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                cmd, cwd=settings.BASE_DIR, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                cmd,
+                cwd=settings.BASE_DIR,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         return self
 
@@ -142,7 +147,9 @@ class Worker:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
     def tail(self, lines=40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+        return (
+            "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+        )
 
 
 @pytest.fixture
@@ -206,7 +213,11 @@ def due_reminders(n: int, app: Celery, monkeypatch) -> list[int]:
     monkeypatch.setattr(reminders, "_enqueue", lambda ids, digests: publish(app, ids))
     cycle, _ = MatchCycle.objects.get_or_create(year=2027, defaults={"name": "2027 Match"})
     template = MilestoneTemplate.objects.create(
-        key="rol", title="Certify your rank order list", phase="match", guidance="Certify it.", reminder_lead_days=[7]
+        key="rol",
+        title="Certify your rank order list",
+        phase="match",
+        guidance="Certify it.",
+        reminder_lead_days=[7],
     )
     users = User.objects.bulk_create(
         User(email=f"applicant{i}@example.com", password="!", name=f"Applicant {i}") for i in range(n)
@@ -231,7 +242,9 @@ def wait_for(predicate, what: str, worker_logs=lambda: "", timeout: float = WAIT
         if predicate():
             return
         time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n--- worker log ---\n{worker_logs()}")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what}\n--- worker log ---\n{worker_logs()}"
+    )
 
 
 def statuses() -> Counter:
@@ -267,7 +280,9 @@ def test_1000_reminders_enqueued_twice_arrive_exactly_1000_times(broker, workers
         assert_exactly_once(smtp.recorder, ids)
 
 
-def test_a_worker_killed_mid_batch_and_restarted_delivers_every_reminder_exactly_once(broker, workers, monkeypatch):
+def test_a_worker_killed_mid_batch_and_restarted_delivers_every_reminder_exactly_once(
+    broker, workers, monkeypatch
+):
     _, app, client = broker
     with SMTPServer(free_port()) as smtp:
         ids = due_reminders(600, app, monkeypatch)

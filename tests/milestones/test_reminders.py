@@ -42,7 +42,9 @@ def at(text: str, tz: str = "UTC") -> datetime:
 
 def make_applicant(email="amira@example.com", *, tz="America/New_York", lead_days=None, digest=False):
     cycle, _ = MatchCycle.objects.get_or_create(year=2027, defaults={"name": "2027 Match"})
-    user = User.objects.create_user(email=email, password="pw-for-tests-only", name=email.split("@")[0].title())
+    user = User.objects.create_user(
+        email=email, password="pw-for-tests-only", name=email.split("@")[0].title()
+    )
     ApplicantProfile.objects.create(
         user=user,
         applicant_type="NON_US_IMG",
@@ -55,7 +57,9 @@ def make_applicant(email="amira@example.com", *, tz="America/New_York", lead_day
     return user
 
 
-def make_milestone(user, due_at, *, key="nrmp_rol", lead_days=(30, 7, 1), projected=False, status="not_started"):
+def make_milestone(
+    user, due_at, *, key="nrmp_rol", lead_days=(30, 7, 1), projected=False, status="not_started"
+):
     template, _ = MilestoneTemplate.objects.get_or_create(
         key=key,
         defaults={
@@ -216,7 +220,9 @@ def test_it_plans_nothing_for_closed_inapplicable_or_opted_out_milestones(worker
     due = at("2027-03-20 21:00", "America/New_York")
     make_milestone(make_applicant("done@example.com"), due, status="done")
     make_milestone(make_applicant("waived@example.com"), due, status="waived")
-    Milestone.objects.filter(pk=make_milestone(make_applicant("na@example.com"), due).pk).update(is_applicable=False)
+    Milestone.objects.filter(pk=make_milestone(make_applicant("na@example.com"), due).pk).update(
+        is_applicable=False
+    )
     quiet = make_applicant("quiet@example.com")
     ApplicantProfile.objects.filter(user=quiet).update(email_reminders=False)
     make_milestone(quiet, due)
@@ -282,7 +288,10 @@ def test_it_cancels_at_send_time_when_the_world_changed_after_planning(due_remin
     assert send_reminder(due_reminder.pk) == "cancelled"
     assert mail.outbox == []
     due_reminder.refresh_from_db()
-    assert (due_reminder.status, due_reminder.last_error) == (Reminder.Status.CANCELLED, "milestone is no longer open")
+    assert (due_reminder.status, due_reminder.last_error) == (
+        Reminder.Status.CANCELLED,
+        "milestone is no longer open",
+    )
 
 
 @time_machine.travel(datetime(2027, 3, 2, 6, 0, tzinfo=UTC), tick=False)
@@ -300,7 +309,10 @@ def test_the_email_names_the_milestone_deadline_guidance_link_and_unsubscribe(du
 
     message = mail.outbox[0]
     assert message.to == ["amira@example.com"]
-    assert message.subject == "Reminder: Certify your rank order list (nrmp_rol) — due in 2 days (projected date)"
+    assert (
+        message.subject
+        == "Reminder: Certify your rank order list (nrmp_rol) — due in 2 days (projected date)"
+    )
     assert "Wed 3 Mar 2027, 9:00 PM EST (7:00 AM PKT on 4 Mar)" in message.body
     assert "PROJECTED" in message.body
     assert "Log in to R3 and certify your list. Uncertified lists do not count." in message.body
@@ -318,9 +330,15 @@ def test_the_email_names_the_milestone_deadline_guidance_link_and_unsubscribe(du
 
 def test_it_formats_a_deadline_on_the_official_clock_and_the_applicants():
     due = at("2027-03-03 21:00", "America/New_York")
-    assert reminders.format_deadline(due, ZoneInfo("Asia/Karachi")) == "Wed 3 Mar 2027, 9:00 PM EST (7:00 AM PKT on 4 Mar)"
+    assert (
+        reminders.format_deadline(due, ZoneInfo("Asia/Karachi"))
+        == "Wed 3 Mar 2027, 9:00 PM EST (7:00 AM PKT on 4 Mar)"
+    )
     assert reminders.format_deadline(due, ET) == "Wed 3 Mar 2027, 9:00 PM EST"
-    assert reminders.format_deadline(due, ZoneInfo("America/Los_Angeles")) == "Wed 3 Mar 2027, 9:00 PM EST (6:00 PM PST)"
+    assert (
+        reminders.format_deadline(due, ZoneInfo("America/Los_Angeles"))
+        == "Wed 3 Mar 2027, 9:00 PM EST (6:00 PM PST)"
+    )
 
 
 @time_machine.travel(datetime(2027, 3, 2, 6, 0, tzinfo=UTC), tick=False)
@@ -346,7 +364,11 @@ def test_an_smtp_error_puts_the_row_back_and_the_retry_sends_it(due_reminder, sm
     assert calls[0] == (Reminder.Status.PLANNED, "SMTPServerDisconnected: Connection unexpectedly closed")
     assert len(calls) == 2
     due_reminder.refresh_from_db()
-    assert (due_reminder.status, due_reminder.attempts, due_reminder.last_error) == (Reminder.Status.SENT, 2, "")
+    assert (due_reminder.status, due_reminder.attempts, due_reminder.last_error) == (
+        Reminder.Status.SENT,
+        2,
+        "",
+    )
     assert len(mail.outbox) == 1
 
 
@@ -362,14 +384,19 @@ def test_it_marks_the_row_failed_when_retries_run_out(due_reminder, smtp_fails):
     assert list(reminders.reminders_for(due_reminder.milestone.applicant)) == [due_reminder]
 
 
-def test_the_sweeper_returns_stuck_rows_and_reenqueues_orphans(due_reminder, monkeypatch, django_capture_on_commit_callbacks):
+def test_the_sweeper_returns_stuck_rows_and_reenqueues_orphans(
+    due_reminder, monkeypatch, django_capture_on_commit_callbacks
+):
     enqueued = []
     on_enqueue(monkeypatch, send_reminder, enqueued.append)
     claimed_at = datetime(2027, 3, 2, 6, 0, tzinfo=UTC)
     # A worker claimed it and died before marking it sent.
     Reminder.objects.filter(pk=due_reminder.pk).update(status=Reminder.Status.SENDING, claimed_at=claimed_at)
 
-    with time_machine.travel(claimed_at + timedelta(minutes=9), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(claimed_at + timedelta(minutes=9), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         assert reminders.requeue_stuck() == 0
     due_reminder.refresh_from_db()
     assert due_reminder.status == Reminder.Status.SENDING and enqueued == []
@@ -423,19 +450,23 @@ def test_digest_applicants_get_one_email_a_day_at_eight_listing_what_came_due(wo
     a = make_milestone(user, at("2027-03-20 12:00", "America/New_York"), key="a")
     b = make_milestone(user, at("2027-03-14 12:00", "America/New_York"), key="b")
 
-    walk_hourly(at("2027-03-12 00:00", "Africa/Cairo"), at("2027-03-13 23:00", "Africa/Cairo"), worker["sweep"])
+    walk_hourly(
+        at("2027-03-12 00:00", "Africa/Cairo"), at("2027-03-13 23:00", "Africa/Cairo"), worker["sweep"]
+    )
 
     digests = list(DigestDelivery.objects.order_by("local_date"))
     assert [(d.local_date.isoformat(), d.status, d.sent_at) for d in digests] == [
         ("2027-03-12", Reminder.Status.SENT, at("2027-03-12 08:00", "Africa/Cairo")),
         ("2027-03-13", Reminder.Status.SENT, at("2027-03-13 08:00", "Africa/Cairo")),
     ]
-    assert sorted(Reminder.objects.values_list("milestone_id", "lead_days", "digest_id", "status")) == sorted([
-        (a.pk, 30, digests[0].pk, "sent"),  # on the 12th only a's 30-day and b's 7-day were due
-        (b.pk, 7, digests[0].pk, "sent"),
-        (a.pk, 7, digests[1].pk, "sent"),
-        (b.pk, 1, digests[1].pk, "sent"),
-    ])
+    assert sorted(Reminder.objects.values_list("milestone_id", "lead_days", "digest_id", "status")) == sorted(
+        [
+            (a.pk, 30, digests[0].pk, "sent"),  # on the 12th only a's 30-day and b's 7-day were due
+            (b.pk, 7, digests[0].pk, "sent"),
+            (a.pk, 7, digests[1].pk, "sent"),
+            (b.pk, 1, digests[1].pk, "sent"),
+        ]
+    )
     assert worker["reminders"] == []
     assert [m.subject for m in mail.outbox] == ["Your deadlines today: 2 reminders"] * 2
     assert mail.outbox[1].extra_headers["Message-ID"] == f"<digest-{digests[1].pk}@pathway.localhost>"
@@ -471,7 +502,9 @@ def test_an_urgent_reminder_before_the_digest_hour_goes_alone(worker):
     # Due at 07:30 Cairo: the last-call reminder is at 06:30, before the 08:00 digest.
     milestone = make_milestone(user, at("2027-03-13 07:30", "Africa/Cairo"), lead_days=[0])
 
-    walk_hourly(at("2027-03-13 00:30", "Africa/Cairo"), at("2027-03-13 07:30", "Africa/Cairo"), worker["sweep"])
+    walk_hourly(
+        at("2027-03-13 00:30", "Africa/Cairo"), at("2027-03-13 07:30", "Africa/Cairo"), worker["sweep"]
+    )
 
     assert worker["reminders"] == [milestone.reminders.get().pk]
     assert DigestDelivery.objects.count() == 0
@@ -486,7 +519,7 @@ def test_unsubscribe_get_asks_first_and_changes_nothing(client):
     response = client.get(reverse("reminder_unsubscribe", args=[reminders.unsubscribe_token(user)]))
 
     assert response.status_code == 200
-    assert b"Stop reminder emails" in response.content and b"<form method=\"post\"" in response.content
+    assert b"Stop reminder emails" in response.content and b'<form method="post"' in response.content
     assert ApplicantProfile.objects.get(user=user).email_reminders is True
 
 
@@ -574,19 +607,34 @@ def test_a_dead_worker_process_leaves_the_row_to_the_sweeper(due_reminder):
 def test_the_postgresql_sweep_plans_exactly_what_the_portable_one_does(postgres):
     """Both paths implement one rule; on PostgreSQL the SQL one runs in production, so compare them."""
     due = at("2027-03-20 21:00", "America/New_York")
-    zones = ["America/New_York", "Europe/London", "Asia/Karachi", "Africa/Cairo", "Pacific/Chatham", "Asia/Kolkata"]
+    zones = [
+        "America/New_York",
+        "Europe/London",
+        "Asia/Karachi",
+        "Africa/Cairo",
+        "Pacific/Chatham",
+        "Asia/Kolkata",
+    ]
     for i, tz in enumerate(zones):
         for digest in (False, True):
-            user = make_applicant(f"u{i}{digest:d}@example.com", tz=tz, digest=digest, lead_days=[5, 2] if i == 2 else None)
+            user = make_applicant(
+                f"u{i}{digest:d}@example.com", tz=tz, digest=digest, lead_days=[5, 2] if i == 2 else None
+            )
             for k, offset in enumerate([-1, 0, 1, 2, 6, 7, 8, 29, 31, 40]):
-                make_milestone(user, due + timedelta(days=offset, hours=3 * k), key=f"t{k}", lead_days=(30, 7, 1, 0))
+                make_milestone(
+                    user, due + timedelta(days=offset, hours=3 * k), key=f"t{k}", lead_days=(30, 7, 1, 0)
+                )
     ApplicantProfile.objects.filter(user__email="u00@example.com").update(reminder_lead_days=["junk", -3, 7])
     moments = [at("2027-03-13 08:00"), at("2027-03-19 13:30"), at("2027-03-21 02:00")]
 
     def planned_by(insert, now):
         with transaction.atomic():
             rows = insert(now, now + timedelta(days=40))
-            found = set(Reminder.objects.filter(pk__in=[r.id for r in rows]).values_list("milestone_id", "lead_days", "scheduled_for"))
+            found = set(
+                Reminder.objects.filter(pk__in=[r.id for r in rows]).values_list(
+                    "milestone_id", "lead_days", "scheduled_for"
+                )
+            )
             transaction.set_rollback(True)
         return found
 

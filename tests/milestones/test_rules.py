@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 
 from milestones.rules import judge_oet, judge_score
@@ -16,9 +15,8 @@ ATTEMPT_SOURCE = "https://www.usmle.org/common-questions/attempt-limit"
 
 
 @pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(datetime(2026, 11, 21, 12, tzinfo=UTC), tick=False):
-        yield
+def _today(season_today):
+    """Every test here runs in the middle of the 2027 season."""
 
 
 def test_a_score_is_judged_against_the_standard_in_force_on_its_test_date():

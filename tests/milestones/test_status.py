@@ -15,9 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(datetime(2026, 11, 21, 12, tzinfo=UTC), tick=False):
-        yield
+def _today(season_today):
+    """Every test here runs in the middle of the 2027 season."""
 
 
 def test_completion_is_refused_naming_the_missing_hard_prerequisites(make_applicant, milestone_of):

@@ -6,7 +6,6 @@ import zoneinfo
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from milestones.models import CycleEvent, Milestone
@@ -17,9 +16,8 @@ NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(NOW, tick=False):
-        yield
+def _today(season_today):
+    """Every test here runs in the middle of the 2027 season."""
 
 
 def layout(applicant, cycle):

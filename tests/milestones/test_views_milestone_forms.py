@@ -8,10 +8,9 @@ and nothing changed.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from milestones.models import DocumentEvidence, ExamAttempt, Milestone, OETResult, USCEEntry
@@ -21,9 +20,8 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(datetime(2026, 11, 21, 12, tzinfo=UTC), tick=False):
-        yield
+def _today(season_today):
+    """Every test here runs in the middle of the 2027 season."""
 
 
 @pytest.fixture
