@@ -26,7 +26,10 @@ YEARLY_PATTERNS: dict[str, dict] = {
     "nrmp_quota_deadline": {"rule": "business_day_on_or_before", "month": 1, "day": 31},
     "nrmp_standard_reg_deadline": {"rule": "business_day_on_or_before", "month": 1, "day": 31},
     "nrmp_registration_open": {"rule": "fixed"},
-    # ERAS: submission opens the first Wednesday of September; programs see them three weeks later.
+    # ERAS: the season opens the first Wednesday of June; submission opens the first Wednesday of
+    # September; programs see applications three weeks later.
+    "eras_season_open": {"rule": "nth_weekday", "month": 6, "weekday": calendar.WEDNESDAY, "n": 1},
+    "residencycas_open": {"rule": "relative", "to": "eras_season_open", "days": 0},
     "eras_submit_open": {"rule": "nth_weekday", "month": 9, "weekday": calendar.WEDNESDAY, "n": 1},
     "eras_program_review_open": {"rule": "relative", "to": "eras_submit_open", "days": 21},
     "eras_season_end": {"rule": "fixed"},

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from milestones.deadlines import ET
 from milestones.models import ApplicantProfile, CycleEvent, MatchCycle, Milestone, MilestoneTemplate
-from milestones.services import copy_cycle_to_next_year, recompute_deadlines
+from milestones.services import recompute_deadlines
 from pathway.models import User
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ def count_queries(**kwargs):
 def test_changing_one_event_of_a_5000_applicant_cycle_takes_constant_queries(
     cycle_2027, django_assert_max_num_queries
 ):
-    small_cycle = copy_cycle_to_next_year(cycle=cycle_2027)
+    small_cycle = MatchCycle.objects.get(year=2028)  # shipped, projected: same event keys
     populate(cycle_2027, 5000, "big")
     populate(small_cycle, 50, "small")
     recompute_deadlines()  # fill the initial deadlines
