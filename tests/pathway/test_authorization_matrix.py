@@ -241,3 +241,20 @@ def test_the_admin_site_is_for_admins_only(client, world):
             check(client, persona, world, "get", url, ADMIN_RULE[persona], query)
         checked += 1
     assert checked > 20
+
+
+@pytest.mark.parametrize("name", [n for n, rule in RULES.items() if rule.kwargs])
+def test_unknown_or_out_of_range_ids_never_crash(client, world, name):
+    """Bad URLs get a clear 4xx, never a 500: huge ids (beyond bigint) and unknown keys, for everyone."""
+    from django.urls import reverse
+
+    rule = RULES[name]
+    junk = {key: 2**63 if isinstance(value, int) or key in {"pk", "year"} else "no-such-thing"
+            for key, value in resolve_kwargs(rule.kwargs, world).items()}  # fmt: skip
+    url = reverse(name, kwargs=junk)
+    for persona in PERSONAS:
+        client.logout()
+        if persona != "anonymous":
+            client.force_login(world[persona])
+        response = client.get(url) if rule.method == "get" else client.post(url)
+        assert response.status_code < 500, f"{persona} {url}: {response.status_code}"
