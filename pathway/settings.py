@@ -217,6 +217,17 @@ else:
         }
     }
 
+# --- Cache ------------------------------------------------------------------------------------
+# allauth's login/sign-up/reset rate limits live in the cache, so production processes must share
+# one (CACHE_URL, e.g. a Redis database of its own); `make run` and the tests use process memory.
+if os.environ.get("CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
+    }
+
 # --- Celery -----------------------------------------------------------------------------------
 # Redis in production (REDIS_URL); without it an embedded filesystem broker under var/celery/
 # so that `make run` runs real workers with no server installed.
