@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Q, Value, When
+from django.http import Http404
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -270,6 +271,10 @@ def set_status(*, milestone: Milestone, status: str, by, reason: str = "", compl
         milestone.reminders.pending().update(status=Reminder.Status.CANCELLED)
     else:
         milestone.completed_on = None
+        if milestone.status in CLOSED:
+            # Reopened: the reminders cancelled at completion were never sent, so let the planner
+            # plan them again (the unique constraint would otherwise keep them cancelled for good).
+            milestone.reminders.filter(status=Reminder.Status.CANCELLED).delete()
     milestone.status = status
     milestone.waived_reason = reason if status == Status.WAIVED else ""
     milestone._history_user = by
@@ -436,6 +441,58 @@ def add_usce_entry(
     )
     _progress_after_evidence(milestone, passed=False, on=start_date, by=by)
     return entry
+
+
+EVIDENCE_MODELS = {
+    "attempt": ExamAttempt,
+    "oet": OETResult,
+    "document": DocumentEvidence,
+    "usce": USCEEntry,
+}
+
+
+def _is_passing(kind: str, row) -> bool:
+    if kind == "attempt":
+        return bool(row.passed)
+    if kind == "oet":
+        return bool(rule_checks.judge_oet_result(row).passed)
+    return False
+
+
+@transaction.atomic
+def remove_evidence(*, milestone, kind: str, evidence_id: int, by) -> None:
+    """Remove one evidence row (entered by mistake) from `milestone`.
+
+    `kind` is one of EVIDENCE_MODELS ("attempt", "oet", "document", "usce"). The row must belong to that
+    milestone, otherwise Http404 is raised (callers, and the view, treat a foreign row as not existing).
+
+    Status rule, kept deliberately simple: removing a *passing* exam attempt or OET result from a milestone
+    that is done, when no other passing result remains on that milestone, moves it back to in progress
+    (the pass was taken to be why it was done; set_status clears the completion date). Anything else
+    leaves the status alone: a failed or pending result never completed a milestone, a waived one stays
+    waived, and documents and USCE entries never complete one.
+    """
+    model = EVIDENCE_MODELS.get(kind)
+    if model is None:
+        raise Http404(f"Unknown kind of evidence {kind!r}.")
+    milestone = (
+        Milestone.objects.select_for_update().select_related("template", "applicant").get(pk=milestone.pk)
+    )
+    row = model.objects.filter(pk=evidence_id, milestone=milestone).first()
+    if row is None:
+        raise Http404("No such evidence on this milestone.")
+    _require_applicable(milestone)
+    was_passing = _is_passing(kind, row)
+    row.delete()
+    if not (was_passing and milestone.status == Status.DONE):
+        return
+    remaining = model.objects.filter(milestone=milestone)
+    if kind == "attempt":
+        still_passed = remaining.filter(passed=True).exists()
+    else:
+        still_passed = any(_is_passing(kind, other) for other in remaining)
+    if not still_passed:
+        set_status(milestone=milestone, status=Status.IN_PROGRESS, by=by, reason="passing result removed")
 
 
 # --- Cycles ----------------------------------------------------------------------------------------

@@ -90,6 +90,9 @@ def test_completion_cancels_pending_reminders_and_reopening_clears_the_date(make
 
     reopened = set_status(milestone=statement, status="in_progress", by=user)
     assert reopened.completed_on is None
+    # The cancelled (never sent) reminder is gone so the planner may plan it again; the sent one stays.
+    assert not Reminder.objects.filter(pk=planned.pk).exists()
+    assert Reminder.objects.filter(pk=sent.pk, status=Reminder.Status.SENT).exists()
 
 
 def test_completed_on_uses_the_applicants_own_date_and_refuses_the_future(make_applicant, milestone_of):
