@@ -10,6 +10,11 @@ milestone_urls = [
     path("documents/", views.milestone_document, name="milestone_document"),
     path("usce/", views.milestone_usce, name="milestone_usce"),
     path("note/", views.milestone_note, name="milestone_note"),
+    path(
+        "evidence/<slug:kind>/<int:pk>/delete/",
+        views.milestone_evidence_delete,
+        name="milestone_evidence_delete",
+    ),
 ]
 
 urlpatterns = [

@@ -261,6 +261,20 @@ def milestone_note(request, key: str):
     return _post_to_milestone(request, key, NoteForm, _save_note, "Notes saved.")
 
 
+@applicant_only
+@require_POST
+def milestone_evidence_delete(request, key: str, kind: str, pk: int):
+    """Remove one evidence row entered by mistake; another milestone's or applicant's row is a 404."""
+    milestone = own_milestone(request, key)
+    if kind not in services.EVIDENCE_MODELS:
+        raise Http404("Unknown kind of evidence.")
+    try:
+        services.remove_evidence(milestone=milestone, kind=kind, evidence_id=pk, by=request.user)
+    except ValidationError as exc:  # e.g. the step no longer applies: nothing was removed
+        raise Http404(" ".join(exc.messages)) from exc
+    return _saved(request, milestone, "Removed.")
+
+
 # --- Settings -----------------------------------------------------------------------------------------------
 
 

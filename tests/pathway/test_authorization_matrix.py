@@ -60,6 +60,13 @@ RULES: dict[str, Rule] = {
     "milestone_document": Rule(applicant_only(own=422), method="post", kwargs={"key": "ecfmg_registration"}),
     "milestone_usce": Rule(applicant_only(own=422), method="post", kwargs={"key": "usce"}),
     "milestone_note": Rule(applicant_only(own=302), method="post", kwargs={"key": "usmle_step2ck"}),
+    # Removing one of amira's evidence rows: amira (asked first, after anonymous) removes it and is
+    # redirected back (no-JS); nobody else reaches it, and it is gone by then anyway, so 404 either way.
+    "milestone_evidence_delete": Rule(
+        applicant_only(own=302, carla=404),
+        method="post",
+        kwargs={"key": "ecfmg_registration", "kind": "document", "pk": "doc.pk"},
+    ),
     "student_milestone": Rule(
         {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
         kwargs={"pk": "amira.pk", "key": "usmle_step2ck"},
@@ -152,9 +159,9 @@ def test_every_url_is_in_the_matrix():
 @pytest.fixture
 def world(amira_profile, carla, ben, dan, root, cycle_2027):
     """Everything the matrix's kwargs refer to."""
-    from milestones.models import ApplicantProfile
+    from milestones.models import ApplicantProfile, Milestone
     from milestones.reminders import unsubscribe_token
-    from milestones.services import plan_pathway
+    from milestones.services import add_document, plan_pathway
     from pathway.api_tokens import api_token_create
 
     ApplicantProfile.objects.create(
@@ -166,8 +173,15 @@ def world(amira_profile, carla, ben, dan, root, cycle_2027):
     )
     plan_pathway(applicant=carla)
     token, _secret = api_token_create(user=amira_profile.user, name="matrix")
+    doc = add_document(
+        milestone=Milestone.objects.get(applicant=amira_profile.user, template__key="ecfmg_registration"),
+        label="ECFMG ID",
+        reference="0-123-456-7",
+        by=amira_profile.user,
+    )
     return {
         "token": token,
+        "doc": doc,
         "unsubscribe": SimpleNamespace(token=unsubscribe_token(amira_profile.user)),
         "amira": amira_profile.user,
         "carla": carla,
