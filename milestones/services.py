@@ -10,10 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Case, Q, Value, When
-from django.http import Http404
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -464,7 +463,7 @@ def remove_evidence(*, milestone, kind: str, evidence_id: int, by) -> None:
     """Remove one evidence row (entered by mistake) from `milestone`.
 
     `kind` is one of EVIDENCE_MODELS ("attempt", "oet", "document", "usce"). The row must belong to that
-    milestone, otherwise Http404 is raised (callers, and the view, treat a foreign row as not existing).
+    milestone, otherwise ObjectDoesNotExist is raised (the view answers 404: a foreign row does not exist).
 
     Status rule, kept deliberately simple: removing a *passing* exam attempt or OET result from a milestone
     that is done, when no other passing result remains on that milestone, moves it back to in progress
@@ -474,13 +473,13 @@ def remove_evidence(*, milestone, kind: str, evidence_id: int, by) -> None:
     """
     model = EVIDENCE_MODELS.get(kind)
     if model is None:
-        raise Http404(f"Unknown kind of evidence {kind!r}.")
+        raise ObjectDoesNotExist(f"Unknown kind of evidence {kind!r}.")
     milestone = (
         Milestone.objects.select_for_update().select_related("template", "applicant").get(pk=milestone.pk)
     )
     row = model.objects.filter(pk=evidence_id, milestone=milestone).first()
     if row is None:
-        raise Http404("No such evidence on this milestone.")
+        raise model.DoesNotExist("No such evidence on this milestone.")
     _require_applicable(milestone)
     was_passing = _is_passing(kind, row)
     row.delete()

@@ -13,7 +13,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -266,10 +266,10 @@ def milestone_note(request, key: str):
 def milestone_evidence_delete(request, key: str, kind: str, pk: int):
     """Remove one evidence row entered by mistake; another milestone's or applicant's row is a 404."""
     milestone = own_milestone(request, key)
-    if kind not in services.EVIDENCE_MODELS:
-        raise Http404("Unknown kind of evidence.")
     try:
         services.remove_evidence(milestone=milestone, kind=kind, evidence_id=pk, by=request.user)
+    except ObjectDoesNotExist as exc:  # unknown kind, or a row that is not on this milestone
+        raise Http404(str(exc)) from exc
     except ValidationError as exc:  # e.g. the step no longer applies: nothing was removed
         raise Http404(" ".join(exc.messages)) from exc
     return _saved(request, milestone, "Removed.")
