@@ -11,6 +11,7 @@ import secrets
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -237,9 +238,7 @@ class MilestoneQuerySet(models.QuerySet):
         return self.open().filter(due_at__lt=now or timezone.now())
 
     def visible_to(self, user):
-        from pathway.models import User
-
-        return self.filter(applicant__in=User.objects.applicants_visible_to(user))
+        return self.filter(applicant__in=get_user_model().objects.applicants_visible_to(user))
 
 
 class Milestone(models.Model):

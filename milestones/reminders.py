@@ -33,6 +33,7 @@ from datetime import UTC, datetime, time, timedelta
 from time import monotonic
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import mailers
 from django.db import connection, transaction
@@ -40,7 +41,7 @@ from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from pathway.emails import send_templated_email
+from pathway.lib.emails import send_templated_email
 
 from .models import ApplicantProfile, DigestDelivery, Milestone, MilestoneTemplate, Reminder
 
@@ -233,8 +234,7 @@ def _known_zones(cursor) -> list[str]:
 
 
 def _insert_due_postgresql(now: datetime, horizon: datetime) -> list[_NewRow]:
-    from pathway.models import User
-
+    User = get_user_model()
     sql = _PLAN_SQL.format(
         milestone=Milestone._meta.db_table,
         template=MilestoneTemplate._meta.db_table,
@@ -535,7 +535,7 @@ def format_deadline(due_at: datetime, tz: zoneinfo.ZoneInfo) -> str:
 
 def milestone_url(milestone: Milestone) -> str:
     try:
-        path = reverse("milestone_detail", args=[milestone.template.key])
+        path = reverse("applicant:milestone_detail", args=[milestone.template.key])
     except NoReverseMatch:
         path = f"/milestones/{milestone.template.key}/"
     return settings.SITE_URL + path
@@ -546,7 +546,7 @@ def unsubscribe_token(user) -> str:
 
 
 def unsubscribe_url(user) -> str:
-    return settings.SITE_URL + reverse("reminder_unsubscribe", args=[unsubscribe_token(user)])
+    return settings.SITE_URL + reverse("applicant:reminder_unsubscribe", args=[unsubscribe_token(user)])
 
 
 def _headers(message_key: str, unsubscribe: str) -> dict:
@@ -675,8 +675,7 @@ def reminders_for(applicant):
 
 def user_for_unsubscribe_token(token: str):
     """The user a signed unsubscribe token names, or None when it is forged, altered or too old."""
-    from pathway.models import User
-
+    User = get_user_model()
     try:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
     except signing.BadSignature:

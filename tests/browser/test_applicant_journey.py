@@ -26,8 +26,8 @@ NEXT_DEADLINES_SHOWN = 8
 def target_cycle():
     """The Match the scenario plays in: the earliest one onboarding offers whose ROL deadline leaves room
     for a test date that is both ahead (bookable) and too late (result after the deadline)."""
-    from milestones.forms import next_cycle
     from milestones.models import CycleEvent
+    from pathway.web.applicant.forms import next_cycle
 
     first = next_cycle()
     rol = CycleEvent.objects.filter(cycle=first, key=ROL_EVENT).first() if first else None

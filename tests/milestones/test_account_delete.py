@@ -54,7 +54,7 @@ def carla_planned(carla, cycle_2027):
 
 def test_it_asks_for_the_email_address_first(client, amira_everything):
     client.force_login(amira_everything)
-    response = client.get(reverse("account_delete"))
+    response = client.get(reverse("applicant:account_delete"))
     assert response.status_code == 200
     assert "Type your email address to confirm" in response.content.decode()
 
@@ -62,7 +62,7 @@ def test_it_asks_for_the_email_address_first(client, amira_everything):
 @pytest.mark.parametrize("typed", ["", "carla@example.com", "not an email"])
 def test_a_wrong_confirmation_deletes_nothing(client, amira_everything, typed):
     client.force_login(amira_everything)
-    response = client.post(reverse("account_delete"), {"email": typed})
+    response = client.post(reverse("applicant:account_delete"), {"email": typed})
     assert response.status_code == 422
     assert response.context["form"].errors["email"]
     assert User.objects.filter(pk=amira_everything.pk).exists()
@@ -73,7 +73,7 @@ def test_it_deletes_everything_logs_out_and_says_so(client, amira_everything, ca
     amira_id = amira_everything.pk
     carla_milestones = Milestone.objects.filter(applicant=carla_planned).count()
     client.force_login(amira_everything)
-    response = client.post(reverse("account_delete"), {"email": "Amira@Example.com"}, follow=True)
+    response = client.post(reverse("applicant:account_delete"), {"email": "Amira@Example.com"}, follow=True)
     assert response.redirect_chain == [(reverse("home"), 302)]
     assert "Your account and everything in it have been deleted." in response.content.decode()
     assert not response.wsgi_request.user.is_authenticated
@@ -97,5 +97,5 @@ def test_it_deletes_everything_logs_out_and_says_so(client, amira_everything, ca
 
 def test_only_applicants_delete_here(client, ben):
     client.force_login(ben)
-    assert client.post(reverse("account_delete"), {"email": "ben@example.com"}).status_code == 404
+    assert client.post(reverse("applicant:account_delete"), {"email": "ben@example.com"}).status_code == 404
     assert User.objects.filter(pk=ben.pk).exists()

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from milestones.models import ApplicantProfile, ExamAttempt, Milestone
 from milestones.services import plan_pathway
-from pathway.api_tokens import api_token_create, api_token_revoke
+from pathway.tokens import api_token_create, api_token_revoke
 
 pytestmark = pytest.mark.django_db
 

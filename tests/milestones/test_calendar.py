@@ -11,14 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from icalendar import Calendar
 
-from milestones.dashboard import dashboard_context
 from milestones.models import ApplicantProfile, CycleEvent, Milestone
+from pathway.web.applicant.dashboard import dashboard_context
 
 pytestmark = pytest.mark.django_db
 
 
 def feed_url(profile) -> str:
-    return reverse("calendar_feed", args=[profile.calendar_token])
+    return reverse("applicant:calendar_feed", args=[profile.calendar_token])
 
 
 def fetch_feed(client, profile) -> Calendar:
@@ -86,7 +86,7 @@ def test_it_links_each_deadline_to_its_milestone_page(client, amira_profile):
 
     event = events_by_uid(fetch_feed(client, amira_profile))[f"milestone-{milestone.pk}@pathway-planner"]
 
-    url = settings.SITE_URL + reverse("milestone_detail", args=[milestone.template.key])
+    url = settings.SITE_URL + reverse("applicant:milestone_detail", args=[milestone.template.key])
     assert str(event["URL"]) == url
     assert url in str(event["DESCRIPTION"])
 
@@ -154,7 +154,7 @@ def test_it_never_includes_another_applicants_milestones(client, amira_profile, 
 
 
 def test_it_answers_404_for_an_unknown_token(client, amira_profile):
-    assert client.get(reverse("calendar_feed", args=["not-a-real-token"])).status_code == 404
+    assert client.get(reverse("applicant:calendar_feed", args=["not-a-real-token"])).status_code == 404
 
 
 def test_it_answers_404_once_the_applicant_is_deactivated(client, amira_profile):
@@ -193,10 +193,10 @@ def test_regenerating_kills_the_old_url_and_makes_a_new_one(client, amira_profil
     old_url = feed_url(amira_profile)
     client.force_login(amira_profile.user)
 
-    response = client.post(reverse("calendar_regenerate"))
+    response = client.post(reverse("applicant:calendar_regenerate"))
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("settings")
+    assert response["Location"] == reverse("applicant:settings")
     amira_profile.refresh_from_db()
     assert feed_url(amira_profile) != old_url
     assert client.get(old_url).status_code == 404
@@ -206,23 +206,23 @@ def test_regenerating_kills_the_old_url_and_makes_a_new_one(client, amira_profil
 def test_regenerating_over_htmx_redirects_the_client(client, amira_profile):
     client.force_login(amira_profile.user)
 
-    response = client.post(reverse("calendar_regenerate"), headers={"HX-Request": "true"})
+    response = client.post(reverse("applicant:calendar_regenerate"), headers={"HX-Request": "true"})
 
     assert response.status_code == 200
-    assert response["HX-Redirect"] == reverse("settings")
+    assert response["HX-Redirect"] == reverse("applicant:settings")
 
 
 def test_regenerating_needs_a_post(client, amira_profile):
     client.force_login(amira_profile.user)
     token = amira_profile.calendar_token
 
-    assert client.get(reverse("calendar_regenerate")).status_code == 405
+    assert client.get(reverse("applicant:calendar_regenerate")).status_code == 405
     amira_profile.refresh_from_db()
     assert amira_profile.calendar_token == token
 
 
 def test_regenerating_needs_a_login(client, amira_profile):
-    response = client.post(reverse("calendar_regenerate"))
+    response = client.post(reverse("applicant:calendar_regenerate"))
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
@@ -231,14 +231,14 @@ def test_regenerating_needs_a_login(client, amira_profile):
 def test_regenerating_is_for_applicants_only(client, ben):
     client.force_login(ben)
 
-    assert client.post(reverse("calendar_regenerate")).status_code == 404
+    assert client.post(reverse("applicant:calendar_regenerate")).status_code == 404
 
 
 def test_regenerating_touches_only_my_own_token(client, amira_profile, carla_profile):
     carla_token = carla_profile.calendar_token
     client.force_login(amira_profile.user)
 
-    client.post(reverse("calendar_regenerate"))
+    client.post(reverse("applicant:calendar_regenerate"))
 
     carla_profile.refresh_from_db()
     assert carla_profile.calendar_token == carla_token

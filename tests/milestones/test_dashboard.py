@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from milestones.dashboard import days_left, days_left_label, progress_of
 from milestones.models import DocumentEvidence, ExamAttempt, Milestone
+from pathway.web.applicant.dashboard import days_left, days_left_label, progress_of
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
@@ -50,7 +50,7 @@ def test_progress_counts_done_and_waived_per_phase():
 def test_it_shows_progress_next_deadlines_and_projected_badges(client, amira_profile):
     amira = amira_profile.user
     client.force_login(amira)
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("applicant:dashboard"))
     assert response.status_code == 200
     body = response.content.decode()
     assert "Progress" in body and "0 of " in body
@@ -75,7 +75,7 @@ def test_overdue_milestones_and_risks_are_listed_red_first(client, amira_profile
     for day in (date(2024, 1, 10), date(2024, 7, 10), date(2025, 1, 10), date(2025, 7, 10)):
         ExamAttempt.objects.create(milestone=step1, exam="step1", test_date=day, passed=False)
     client.force_login(amira)
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("applicant:dashboard"))
     body = response.content.decode()
     overdue = response.context["overdue"]
     assert "letters_of_recommendation" in [d.milestone.template.key for d in overdue]
@@ -89,27 +89,27 @@ def test_overdue_milestones_and_risks_are_listed_red_first(client, amira_profile
 
 def test_the_progress_partial_comes_alone_for_htmx(client, amira_profile):
     client.force_login(amira_profile.user)
-    response = client.get(reverse("dashboard_progress"), headers={"HX-Request": "true"})
+    response = client.get(reverse("applicant:dashboard_progress"), headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert b"<html" not in response.content
     assert b'id="progress"' in response.content
-    assert client.get(reverse("dashboard_progress")).url == reverse("dashboard")
+    assert client.get(reverse("applicant:dashboard_progress")).url == reverse("applicant:dashboard")
 
 
 def test_the_advisor_copy_has_no_forms_and_links_to_read_only_pages(client, ben, amira_profile):
     client.force_login(ben)
-    response = client.get(reverse("student_detail", args=[amira_profile.user.pk]))
+    response = client.get(reverse("advisor:student_detail", args=[amira_profile.user.pk]))
     assert response.status_code == 200
     body = response.content.decode()
     assert "hx-post" not in body and "hx-get" not in body
     assert body.count("<form") == 1  # the log-out button only
-    assert reverse("student_milestone", args=[amira_profile.user.pk, "usmle_step1"]) in body
+    assert reverse("advisor:student_milestone", args=[amira_profile.user.pk, "usmle_step1"]) in body
 
 
 def test_other_roles_get_404(client, ben, root):
     for user in (ben, root):
         client.force_login(user)
-        assert client.get(reverse("dashboard")).status_code == 404
+        assert client.get(reverse("applicant:dashboard")).status_code == 404
 
 
 def _count_queries(client, url) -> int:
@@ -137,7 +137,7 @@ def test_the_query_count_does_not_grow_with_the_pathway(
         Milestone.objects.filter(applicant=large).count() > Milestone.objects.filter(applicant=small).count()
     )
 
-    url = reverse("dashboard")
+    url = reverse("applicant:dashboard")
     client.force_login(small)
     _count_queries(client, url)  # warm caches (content types, sessions)
     small_count = _count_queries(client, url)

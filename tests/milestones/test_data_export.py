@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from milestones.models import ExamAttempt, Milestone, OETResult, USCEEntry
 from milestones.services import add_document
-from milestones.your_data import safe_cell
+from pathway.web.applicant.your_data import safe_cell
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def test_cells_that_look_like_formulas_are_escaped(value, cell):
 
 def test_the_json_export_holds_everything_entered(client, amira_with_data, carla):
     client.force_login(amira_with_data)
-    response = client.get(reverse("export_json"))
+    response = client.get(reverse("applicant:export_json"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
     assert response["Content-Disposition"] == 'attachment; filename="pathway-export-2026-11-21.json"'
@@ -91,7 +91,7 @@ def test_the_json_export_holds_everything_entered(client, amira_with_data, carla
 
 def test_the_csv_export_is_an_attachment_with_escaped_cells(client, amira_with_data):
     client.force_login(amira_with_data)
-    response = client.get(reverse("export_csv"))
+    response = client.get(reverse("applicant:export_csv"))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="pathway-export-2026-11-21.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode())))
@@ -113,5 +113,5 @@ def test_the_csv_export_is_an_attachment_with_escaped_cells(client, amira_with_d
 
 def test_the_export_is_for_applicants_only(client, ben):
     client.force_login(ben)
-    assert client.get(reverse("export_json")).status_code == 404
-    assert client.get(reverse("export_csv")).status_code == 404
+    assert client.get(reverse("applicant:export_json")).status_code == 404
+    assert client.get(reverse("applicant:export_csv")).status_code == 404

@@ -36,7 +36,7 @@ def milestone(user, key):
 
 
 def delete_url(key, kind, pk):
-    return reverse("milestone_evidence_delete", args=[key, kind, pk])
+    return reverse("applicant:milestone_evidence_delete", args=[key, kind, pk])
 
 
 def make_attempt(user, *, passed=None, key="usmle_step2ck", test_date=date(2026, 9, 15)):
@@ -95,7 +95,7 @@ def test_each_kind_is_removed_without_js_with_a_redirect_and_a_message(amira_cli
     row = make(amira_profile.user)
     response = amira_client.post(delete_url(key, kind, row.pk))
     assert response.status_code == 302
-    assert response.url == reverse("milestone_detail", args=[key])
+    assert response.url == reverse("applicant:milestone_detail", args=[key])
     assert not model.objects.filter(pk=row.pk).exists()
     page = amira_client.get(response.url)
     assert "Removed." in page.content.decode()
@@ -105,7 +105,7 @@ def test_each_kind_is_removed_without_js_with_a_redirect_and_a_message(amira_cli
 def test_the_page_offers_a_named_remove_button_for_each_row(amira_client, amira_profile, kind):
     key, _model, make = MAKERS[kind]
     row = make(amira_profile.user)
-    body = amira_client.get(reverse("milestone_detail", args=[key])).content.decode()
+    body = amira_client.get(reverse("applicant:milestone_detail", args=[key])).content.decode()
     url = delete_url(key, kind, row.pk)
     assert f'action="{url}"' in body
     assert f'hx-post="{url}"' in body
@@ -164,7 +164,7 @@ def test_an_advisor_gets_a_404_and_nothing_changes(client, ben, amira_profile):
 def test_the_advisors_read_only_copy_has_no_remove_buttons(client, ben, amira_profile):
     make_document(amira_profile.user)
     client.force_login(ben)
-    page = client.get(reverse("student_milestone", args=[amira_profile.user.pk, "ecfmg_registration"]))
+    page = client.get(reverse("advisor:student_milestone", args=[amira_profile.user.pk, "ecfmg_registration"]))
     body = page.content.decode()
     assert "ECFMG ID typo" in body
     assert "link-button-danger" not in body

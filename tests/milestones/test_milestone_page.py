@@ -21,7 +21,7 @@ def _today(season_today):
 
 
 def url(key):
-    return reverse("milestone_detail", args=[key])
+    return reverse("applicant:milestone_detail", args=[key])
 
 
 def test_it_shows_guidance_prerequisites_and_the_deadline_anchor(client, amira_profile):
@@ -32,7 +32,7 @@ def test_it_shows_guidance_prerequisites_and_the_deadline_anchor(client, amira_p
     assert "<h1>USMLE Step 2 CK</h1>" in body
     assert "What to do" in body and "Step 2 CK" in body
     # Prerequisites with their state, linked; a prerequisite that does not apply (NBME) is left out.
-    assert reverse("milestone_detail", args=["usmle_registration"]) in body
+    assert reverse("applicant:milestone_detail", args=["usmle_registration"]) in body
     assert "nbme_registration" not in body
     # "On the day of" the ROL deadline, shown on the ET clock it is defined on, with its projection.
     assert "on the day of “NRMP ROL certification deadline" in " ".join(body.split())
@@ -45,7 +45,7 @@ def test_a_milestone_anchored_deadline_links_to_its_anchor(client, amira_profile
     client.force_login(amira_profile.user)
     body = " ".join(client.get(url("usmle_step3")).content.decode().split())
     assert "540 days after" in body
-    assert 'the deadline of <a href="' + reverse("milestone_detail", args=["residency_start"]) in body
+    assert 'the deadline of <a href="' + reverse("applicant:milestone_detail", args=["residency_start"]) in body
 
 
 def test_pending_attempts_show_the_expected_result_date(client, amira_profile):
@@ -99,7 +99,7 @@ def test_a_milestone_that_stopped_applying_is_404(client, amira_profile):
 def test_the_advisor_copy_is_read_only(client, ben, dan, amira_profile):
     amira = amira_profile.user
     Milestone.objects.filter(applicant=amira, template__key="usmle_step1").update(note="Booked for March")
-    student_url = reverse("student_milestone", args=[amira.pk, "usmle_step1"])
+    student_url = reverse("advisor:student_milestone", args=[amira.pk, "usmle_step1"])
     client.force_login(ben)
     response = client.get(student_url)
     assert response.status_code == 200
@@ -109,7 +109,7 @@ def test_the_advisor_copy_is_read_only(client, ben, dan, amira_profile):
     assert "hx-get" not in body
     # Advisors cannot use the applicant's own pages or post anything.
     assert client.get(url("usmle_step1")).status_code == 404
-    assert client.post(reverse("milestone_note", args=["usmle_step1"]), {"note-note": "x"}).status_code == 404
+    assert client.post(reverse("applicant:milestone_note", args=["usmle_step1"]), {"note-note": "x"}).status_code == 404
     client.force_login(dan)
     assert client.get(student_url).status_code == 404
 

@@ -35,14 +35,14 @@ def answers(cycle, **changes):
 
 def test_the_dashboard_sends_a_new_applicant_to_onboarding(client, amira, pathway_data):
     client.force_login(amira)
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("applicant:dashboard"))
     assert response.status_code == 302
-    assert response.url == reverse("onboarding")
+    assert response.url == reverse("applicant:onboarding")
 
 
 def test_it_offers_the_next_cycle_and_new_york_time_by_default(client, amira, cycle_2027):
     client.force_login(amira)
-    response = client.get(reverse("onboarding"))
+    response = client.get(reverse("applicant:onboarding"))
     assert response.status_code == 200
     form = response.context["form"]
     assert form["target_cycle"].value() == cycle_2027.pk
@@ -53,15 +53,15 @@ def test_it_offers_the_next_cycle_and_new_york_time_by_default(client, amira, cy
 
 def test_it_creates_the_profile_and_plans_the_pathway(client, amira, cycle_2027):
     client.force_login(amira)
-    response = client.post(reverse("onboarding"), answers(cycle_2027))
+    response = client.post(reverse("applicant:onboarding"), answers(cycle_2027))
     assert response.status_code == 302
-    assert response.url == reverse("dashboard")
+    assert response.url == reverse("applicant:dashboard")
     profile = ApplicantProfile.objects.get(user=amira)
     assert profile.visa_route == "J1"
     assert profile.time_zone == "Africa/Cairo"
     assert profile.specialties == ["Internal Medicine", "Sleep Medicine"]
     assert Milestone.objects.applicable().filter(applicant=amira, template__key="statement_of_need").exists()
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("applicant:dashboard")).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_it_refuses_bad_answers_next_to_the_field_and_creates_nothing(
     client, amira, cycle_2027, changes, field, message
 ):
     client.force_login(amira)
-    response = client.post(reverse("onboarding"), answers(cycle_2027, **changes))
+    response = client.post(reverse("applicant:onboarding"), answers(cycle_2027, **changes))
     assert response.status_code == 422
     assert message in " ".join(response.context["form"].errors[field])
     # The error is tied to its field for screen readers.
@@ -94,14 +94,14 @@ def test_it_refuses_bad_answers_next_to_the_field_and_creates_nothing(
 
 def test_onboarding_twice_goes_to_the_profile_settings(client, amira_profile):
     client.force_login(amira_profile.user)
-    response = client.get(reverse("onboarding"))
+    response = client.get(reverse("applicant:onboarding"))
     assert response.status_code == 302
-    assert response.url == reverse("settings_profile")
+    assert response.url == reverse("applicant:settings_profile")
 
 
 def test_profile_settings_without_a_profile_go_to_onboarding(client, amira, pathway_data):
     client.force_login(amira)
-    assert client.get(reverse("settings_profile")).url == reverse("onboarding")
+    assert client.get(reverse("applicant:settings_profile")).url == reverse("applicant:onboarding")
 
 
 def test_a_change_of_type_replans_and_keeps_the_evidence(client, amira_profile):
@@ -112,7 +112,7 @@ def test_a_change_of_type_replans_and_keeps_the_evidence(client, amira_profile):
 
     # A US citizen IMG needs no visa: the J-1 Statement of Need stops applying, its evidence stays.
     response = client.post(
-        reverse("settings_profile"),
+        reverse("applicant:settings_profile"),
         answers(amira_profile.target_cycle, applicant_type="US_IMG", needs_visa=None, visa_route=""),
     )
     assert response.status_code == 302
@@ -120,7 +120,7 @@ def test_a_change_of_type_replans_and_keeps_the_evidence(client, amira_profile):
     assert not statement.is_applicable
     assert DocumentEvidence.objects.filter(milestone=statement, reference="SON-1").exists()
 
-    client.post(reverse("settings_profile"), answers(amira_profile.target_cycle))
+    client.post(reverse("applicant:settings_profile"), answers(amira_profile.target_cycle))
     statement.refresh_from_db()
     assert statement.is_applicable
     assert statement.documents.get().reference == "SON-1"
@@ -132,7 +132,7 @@ def test_a_change_of_cycle_replans_the_deadlines(client, amira_profile, pathway_
     before = Milestone.objects.get(applicant=amira, template__key="rank_order_list").due_at
     # Amira's own current cycle stays selectable; switching to a past one is refused (not offered).
     client.force_login(amira)
-    response = client.post(reverse("settings_profile"), answers(cycle_2026))
+    response = client.post(reverse("applicant:settings_profile"), answers(cycle_2026))
     assert response.status_code == 422
     assert Milestone.objects.get(applicant=amira, template__key="rank_order_list").due_at == before
 
@@ -144,7 +144,7 @@ def test_a_specialty_only_change_saves_without_replanning(client, amira_profile,
     monkeypatch.setattr(services, "plan_pathway", lambda **kwargs: calls.append(kwargs))
     client.force_login(amira_profile.user)
     response = client.post(
-        reverse("settings_profile"),
+        reverse("applicant:settings_profile"),
         answers(amira_profile.target_cycle, specialties=["Pediatrics"], other_specialties=""),
     )
     assert response.status_code == 302
@@ -156,11 +156,11 @@ def test_a_specialty_only_change_saves_without_replanning(client, amira_profile,
 def test_other_roles_get_404(client, ben, root):
     for user in (ben, root):
         client.force_login(user)
-        assert client.get(reverse("onboarding")).status_code == 404
-        assert client.post(reverse("settings_profile"), {}).status_code == 404
+        assert client.get(reverse("applicant:onboarding")).status_code == 404
+        assert client.post(reverse("applicant:settings_profile"), {}).status_code == 404
 
 
 def test_graduation_date_limits_follow_today():
-    from milestones.forms import years_from
+    from pathway.web.applicant.forms import years_from
 
     assert years_from(date(2024, 2, 29), 6) == date(2030, 2, 28)

@@ -516,7 +516,7 @@ def test_an_urgent_reminder_before_the_digest_hour_goes_alone(worker):
 
 def test_unsubscribe_get_asks_first_and_changes_nothing(client):
     user = make_applicant()
-    response = client.get(reverse("reminder_unsubscribe", args=[reminders.unsubscribe_token(user)]))
+    response = client.get(reverse("applicant:reminder_unsubscribe", args=[reminders.unsubscribe_token(user)]))
 
     assert response.status_code == 200
     assert b"Stop reminder emails" in response.content and b'<form method="post"' in response.content
@@ -528,7 +528,7 @@ def test_one_click_unsubscribe_works_without_a_csrf_token_and_cancels_planned_re
     client = Client(enforce_csrf_checks=True)
 
     response = client.post(
-        reverse("reminder_unsubscribe", args=[reminders.unsubscribe_token(user)]),
+        reverse("applicant:reminder_unsubscribe", args=[reminders.unsubscribe_token(user)]),
         data="List-Unsubscribe=One-Click",
         content_type="application/x-www-form-urlencoded",
     )
@@ -549,7 +549,7 @@ def test_a_bad_unsubscribe_token_is_a_404_and_changes_nothing(client, tamper):
         _, stamp, signature = reminders.unsubscribe_token(user).split(":")
         token = ":".join([reminders.unsubscribe_token(other).split(":")[0], stamp, signature])
 
-    response = client.post(reverse("reminder_unsubscribe", args=[token]))
+    response = client.post(reverse("applicant:reminder_unsubscribe", args=[token]))
 
     assert response.status_code == 404
     assert b"This unsubscribe link is not valid" in response.content
@@ -561,7 +561,7 @@ def test_an_expired_unsubscribe_token_is_a_404(client):
     with time_machine.travel(datetime(2027, 1, 1, tzinfo=UTC), tick=False):
         token = reminders.unsubscribe_token(user)
     with time_machine.travel(datetime(2028, 1, 3, tzinfo=UTC), tick=False):
-        response = client.post(reverse("reminder_unsubscribe", args=[token]))
+        response = client.post(reverse("applicant:reminder_unsubscribe", args=[token]))
 
     assert response.status_code == 404
     assert ApplicantProfile.objects.get(user=user).email_reminders is True
@@ -573,7 +573,7 @@ def test_a_token_for_another_purpose_does_not_unsubscribe(client):
     user = make_applicant()
     token = signing.dumps({"u": user.pk}, salt="some.other.feature")
 
-    assert client.post(reverse("reminder_unsubscribe", args=[token])).status_code == 404
+    assert client.post(reverse("applicant:reminder_unsubscribe", args=[token])).status_code == 404
     assert ApplicantProfile.objects.get(user=user).email_reminders is True
 
 

@@ -26,20 +26,20 @@ def form(**changes):
 
 def test_it_shows_the_feed_the_api_link_and_your_data(client, amira_profile):
     client.force_login(amira_profile.user)
-    response = client.get(reverse("settings"))
+    response = client.get(reverse("applicant:settings"))
     assert response.status_code == 200
     body = response.content.decode()
     assert f"http://testserver/calendar/{amira_profile.calendar_token}.ics" in body
-    assert f'action="{reverse("calendar_regenerate")}"' in body
-    assert reverse("api_tokens") in body
+    assert f'action="{reverse("applicant:calendar_regenerate")}"' in body
+    assert reverse("applicant:api_tokens") in body
     for name in ("export_json", "export_csv", "account_delete", "settings_profile"):
-        assert reverse(name) in body
+        assert reverse(f"applicant:{name}") in body
 
 
 def test_custom_lead_times_digest_and_time_zone_are_saved(client, amira_profile):
     client.force_login(amira_profile.user)
     response = client.post(
-        reverse("settings"),
+        reverse("applicant:settings"),
         form(lead_mode="custom", lead_days="7, 30,1, 7", daily_digest="on", time_zone="Asia/Karachi"),
     )
     assert response.status_code == 302
@@ -47,7 +47,7 @@ def test_custom_lead_times_digest_and_time_zone_are_saved(client, amira_profile)
     assert amira_profile.reminder_lead_days == [30, 7, 1]
     assert amira_profile.daily_digest is True
     assert amira_profile.time_zone == "Asia/Karachi"
-    page = client.get(reverse("settings")).content.decode()
+    page = client.get(reverse("applicant:settings")).content.decode()
     assert 'value="30, 7, 1"' in page and "Reminder settings saved." in page
 
 
@@ -55,7 +55,7 @@ def test_the_defaults_and_turning_reminders_off(client, amira_profile):
     amira_profile.reminder_lead_days = [10]
     amira_profile.save()
     client.force_login(amira_profile.user)
-    client.post(reverse("settings"), form(email_reminders=None, lead_days="10"))
+    client.post(reverse("applicant:settings"), form(email_reminders=None, lead_days="10"))
     amira_profile.refresh_from_db()
     assert (amira_profile.email_reminders, amira_profile.reminder_lead_days) == (False, None)
 
@@ -74,7 +74,7 @@ def test_the_defaults_and_turning_reminders_off(client, amira_profile):
 )
 def test_bad_settings_are_refused_and_nothing_changes(client, amira_profile, changes, field, message):
     client.force_login(amira_profile.user)
-    response = client.post(reverse("settings"), form(daily_digest="on", **changes))
+    response = client.post(reverse("applicant:settings"), form(daily_digest="on", **changes))
     assert response.status_code == 422
     assert message in " ".join(response.context["form"].errors[field])
     amira_profile.refresh_from_db()
@@ -83,10 +83,10 @@ def test_bad_settings_are_refused_and_nothing_changes(client, amira_profile, cha
 
 def test_htmx_gets_the_notifications_section_alone(client, amira_profile):
     client.force_login(amira_profile.user)
-    ok = client.post(reverse("settings"), form(daily_digest="on"), headers={"HX-Request": "true"})
+    ok = client.post(reverse("applicant:settings"), form(daily_digest="on"), headers={"HX-Request": "true"})
     assert ok.status_code == 200
     assert b"<html" not in ok.content and b'id="notifications"' in ok.content
-    refused = client.post(reverse("settings"), form(lead_mode="custom"), headers={"HX-Request": "true"})
+    refused = client.post(reverse("applicant:settings"), form(lead_mode="custom"), headers={"HX-Request": "true"})
     assert refused.status_code == 422 and b"<html" not in refused.content
 
 
@@ -94,7 +94,7 @@ def test_a_time_zone_change_replans_the_applicant_dated_deadlines(client, amira_
     amira = amira_profile.user
     before = Milestone.objects.get(applicant=amira, template__key="graduation").due_at
     client.force_login(amira)
-    client.post(reverse("settings"), form(time_zone="America/Los_Angeles"))
+    client.post(reverse("applicant:settings"), form(time_zone="America/Los_Angeles"))
     after = Milestone.objects.get(applicant=amira, template__key="graduation").due_at
     assert after - before == timedelta(hours=10)  # end of 30 June in Los Angeles, not in Cairo
 
@@ -110,12 +110,12 @@ def test_sent_and_failed_reminders_are_listed(client, amira_profile):
         milestone=step1, lead_days=1, status="planned", scheduled_for=NOW + timedelta(days=9)
     )
     client.force_login(amira)
-    body = client.get(reverse("settings")).content.decode()
+    body = client.get(reverse("applicant:settings")).content.decode()
     assert "30 days before" in body and "7 days before" in body and "1 day before" not in body
     assert "Failed" in body and "Sent" in body
 
 
 def test_other_roles_get_404(client, ben):
     client.force_login(ben)
-    assert client.get(reverse("settings")).status_code == 404
-    assert client.post(reverse("settings"), form()).status_code == 404
+    assert client.get(reverse("applicant:settings")).status_code == 404
+    assert client.post(reverse("applicant:settings"), form()).status_code == 404

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from milestones.models import CycleEvent, Milestone
-from milestones.timeline import build_timeline
+from pathway.web.applicant.timeline import build_timeline
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
@@ -59,12 +59,12 @@ def test_crowded_event_labels_are_nudged_apart(amira_profile):
 
 def test_the_page_is_an_accessible_svg_with_links_and_a_table(client, amira_profile):
     client.force_login(amira_profile.user)
-    response = client.get(reverse("timeline"))
+    response = client.get(reverse("applicant:timeline"))
     assert response.status_code == 200
     body = response.content.decode()
     assert '<svg role="group" aria-labelledby="tl-title tl-desc"' in body
     assert '<title id="tl-title">' in body and '<desc id="tl-desc">' in body
-    step1 = reverse("milestone_detail", args=["usmle_step1"])
+    step1 = reverse("applicant:milestone_detail", args=["usmle_step1"])
     assert f'<a href="{step1}" class="tl-item">' in body
     assert "The timeline as a list" in body and f'<a href="{step1}">USMLE Step 1</a>' in body
     assert "Today" in body and "Residency (GME) starts" in body
@@ -73,6 +73,6 @@ def test_the_page_is_an_accessible_svg_with_links_and_a_table(client, amira_prof
 
 def test_it_needs_a_profile_and_an_applicant(client, amira, ben, pathway_data):
     client.force_login(amira)
-    assert client.get(reverse("timeline")).url == reverse("onboarding")
+    assert client.get(reverse("applicant:timeline")).url == reverse("applicant:onboarding")
     client.force_login(ben)
-    assert client.get(reverse("timeline")).status_code == 404
+    assert client.get(reverse("applicant:timeline")).status_code == 404

@@ -31,7 +31,7 @@ def amira_client(client, amira_profile):
 
 
 def post_url(name, key):
-    return reverse(name, args=[key])
+    return reverse(f"applicant:{name}", args=[key])
 
 
 def milestone(user, key):
@@ -50,7 +50,7 @@ def test_a_status_change_without_js_redirects_back_with_a_message(amira_client, 
         post_url("milestone_status", "usmle_step1"), {"status-status": "in_progress"}
     )
     assert response.status_code == 302
-    assert response.url == reverse("milestone_detail", args=["usmle_step1"])
+    assert response.url == reverse("applicant:milestone_detail", args=["usmle_step1"])
     assert milestone(amira_profile.user, "usmle_step1").status == "in_progress"
     page = amira_client.get(response.url)
     assert "Status saved." in page.content.decode()

@@ -10,8 +10,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.api_tokens import api_token_authenticate, api_token_create, api_token_revoke
 from pathway.models import ApiToken
+from pathway.tokens import api_token_authenticate, api_token_create, api_token_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -19,12 +19,12 @@ TOKENS_URL = "/settings/tokens/"
 
 
 def revoke_url(token) -> str:
-    return reverse("api_token_revoke", args=[token.pk])
+    return reverse("applicant:api_token_revoke", args=[token.pk])
 
 
 def test_the_url_names_resolve_to_the_documented_paths():
-    assert reverse("api_tokens") == TOKENS_URL
-    assert reverse("api_token_revoke", args=[7]) == "/settings/tokens/7/revoke/"
+    assert reverse("applicant:api_tokens") == TOKENS_URL
+    assert reverse("applicant:api_token_revoke", args=[7]) == "/settings/tokens/7/revoke/"
 
 
 def test_it_creates_a_prefixed_token_and_stores_only_its_digest(amira):

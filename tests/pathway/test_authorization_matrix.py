@@ -41,52 +41,52 @@ RULES: dict[str, Rule] = {
     # pathway
     "home": Rule({"anonymous": 200, "amira": 302, "carla": 302, "ben": 302, "dan": 302, "root": 200}),
     "healthz": Rule(everyone(200)),
-    "student_list": Rule(
+    "advisor:student_list": Rule(
         {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200}
     ),
-    "student_detail": Rule(
+    "advisor:student_detail": Rule(
         {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
         kwargs={"pk": "amira.pk"},
     ),
     # applicant pages: each applicant reaches only their own pathway through these URLs
-    "onboarding": Rule(applicant_only(own=302)),  # already onboarded: sent to the profile settings
-    "dashboard": Rule(applicant_only()),
-    "dashboard_progress": Rule(applicant_only(own=302)),  # a fragment; without htmx, the dashboard
-    "timeline": Rule(applicant_only()),
-    "milestone_detail": Rule(applicant_only(), kwargs={"key": "usmle_step2ck"}),
-    "milestone_status": Rule(applicant_only(own=422), method="post", kwargs={"key": "usmle_step2ck"}),
-    "milestone_attempt": Rule(applicant_only(own=422), method="post", kwargs={"key": "usmle_step2ck"}),
-    "milestone_oet": Rule(applicant_only(own=422), method="post", kwargs={"key": "oet_medicine"}),
-    "milestone_document": Rule(applicant_only(own=422), method="post", kwargs={"key": "ecfmg_registration"}),
-    "milestone_usce": Rule(applicant_only(own=422), method="post", kwargs={"key": "usce"}),
-    "milestone_note": Rule(applicant_only(own=302), method="post", kwargs={"key": "usmle_step2ck"}),
+    "applicant:onboarding": Rule(applicant_only(own=302)),  # already onboarded: sent to the profile settings
+    "applicant:dashboard": Rule(applicant_only()),
+    "applicant:dashboard_progress": Rule(applicant_only(own=302)),  # a fragment; without htmx, the dashboard
+    "applicant:timeline": Rule(applicant_only()),
+    "applicant:milestone_detail": Rule(applicant_only(), kwargs={"key": "usmle_step2ck"}),
+    "applicant:milestone_status": Rule(applicant_only(own=422), method="post", kwargs={"key": "usmle_step2ck"}),
+    "applicant:milestone_attempt": Rule(applicant_only(own=422), method="post", kwargs={"key": "usmle_step2ck"}),
+    "applicant:milestone_oet": Rule(applicant_only(own=422), method="post", kwargs={"key": "oet_medicine"}),
+    "applicant:milestone_document": Rule(applicant_only(own=422), method="post", kwargs={"key": "ecfmg_registration"}),
+    "applicant:milestone_usce": Rule(applicant_only(own=422), method="post", kwargs={"key": "usce"}),
+    "applicant:milestone_note": Rule(applicant_only(own=302), method="post", kwargs={"key": "usmle_step2ck"}),
     # Removing one of amira's evidence rows: amira (asked first, after anonymous) removes it and is
     # redirected back (no-JS); nobody else reaches it, and it is gone by then anyway, so 404 either way.
-    "milestone_evidence_delete": Rule(
+    "applicant:milestone_evidence_delete": Rule(
         applicant_only(own=302, carla=404),
         method="post",
         kwargs={"key": "ecfmg_registration", "kind": "document", "pk": "doc.pk"},
     ),
-    "student_milestone": Rule(
+    "advisor:student_milestone": Rule(
         {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
         kwargs={"pk": "amira.pk", "key": "usmle_step2ck"},
     ),
-    "settings": Rule(applicant_only()),
-    "settings_profile": Rule(applicant_only()),
-    "export_json": Rule(applicant_only()),
-    "export_csv": Rule(applicant_only()),
-    "account_delete": Rule(applicant_only()),
-    "api_tokens": Rule(applicant_only()),
-    "api_token_revoke": Rule(
+    "applicant:settings": Rule(applicant_only()),
+    "applicant:settings_profile": Rule(applicant_only()),
+    "applicant:export_json": Rule(applicant_only()),
+    "applicant:export_csv": Rule(applicant_only()),
+    "applicant:account_delete": Rule(applicant_only()),
+    "applicant:api_tokens": Rule(applicant_only()),
+    "applicant:api_token_revoke": Rule(
         {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 404, "dan": 404, "root": 404},
         method="post",
         kwargs={"pk": "token.pk"},
     ),
-    "calendar_regenerate": Rule(applicant_only(own=302), method="post"),
+    "applicant:calendar_regenerate": Rule(applicant_only(own=302), method="post"),
     # The feed's secret token is its authentication (calendar apps cannot log in).
-    "calendar_feed": Rule(everyone(200), kwargs={"token": "profile.calendar_token"}),
+    "applicant:calendar_feed": Rule(everyone(200), kwargs={"token": "profile.calendar_token"}),
     # The signed token is the authentication: a one-click unsubscribe needs no login.
-    "reminder_unsubscribe": Rule(everyone(200), kwargs={"token": "unsubscribe.token"}),
+    "applicant:reminder_unsubscribe": Rule(everyone(200), kwargs={"token": "unsubscribe.token"}),
     # JSON API: 401 without credentials; the pathway belongs to the caller.
     "api:api-root": Rule(everyone(404)),
     "api:openapi-json": Rule(everyone(200)),
@@ -162,7 +162,7 @@ def world(amira_profile, carla, ben, dan, root, cycle_2027):
     from milestones.models import ApplicantProfile, Milestone
     from milestones.reminders import unsubscribe_token
     from milestones.services import add_document, plan_pathway
-    from pathway.api_tokens import api_token_create
+    from pathway.tokens import api_token_create
 
     ApplicantProfile.objects.create(
         user=carla,

@@ -27,7 +27,7 @@ def test_it_answers_503_when_the_broker_is_down(client, settings):
 
 @pytest.mark.django_db
 def test_it_answers_503_when_the_database_is_down(client, monkeypatch):
-    from pathway import views
+    from pathway.web import site as views
 
     monkeypatch.setattr(views.connection, "cursor", lambda: (_ for _ in ()).throw(RuntimeError("db down")))
     response = client.get("/healthz")

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from django.urls import reverse
 
-from .models import CycleEvent, Milestone, Phase
+from milestones.models import CycleEvent, Milestone, Phase
 
 RESIDENCY_START = "residency_start"
 LOOK_BACK_DAYS = 30
@@ -184,7 +184,7 @@ def build_timeline(
     events: list[CycleEvent],
     tz: zoneinfo.ZoneInfo,
     now: datetime,
-    href=lambda m: reverse("milestone_detail", args=[m.template.key]),
+    href=lambda m: reverse("applicant:milestone_detail", args=[m.template.key]),
 ) -> Timeline:
     """Lay out `milestones` (with templates, in pathway order) and the target cycle's `events`."""
     today = now.astimezone(tz).date()

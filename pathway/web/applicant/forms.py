@@ -17,7 +17,14 @@ from django.forms.boundfield import BoundField
 from django.utils import timezone
 from django.utils.html import format_html
 
-from .models import ApplicantProfile, ApplicantType, MatchCycle, Milestone, SignalAllowance, USCEEntry
+from milestones.models import (
+    ApplicantProfile,
+    ApplicantType,
+    MatchCycle,
+    Milestone,
+    SignalAllowance,
+    USCEEntry,
+)
 
 EARLIEST_DATE = date(1950, 1, 1)
 DEFAULT_TIME_ZONE = "America/New_York"

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from .reminders import unsubscribe_from_reminders, user_for_unsubscribe_token
+from milestones.reminders import unsubscribe_from_reminders, user_for_unsubscribe_token
 
 
 # CSRF protection cannot apply: mail providers POST "List-Unsubscribe=One-Click" with no cookie and no
@@ -17,9 +17,9 @@ from .reminders import unsubscribe_from_reminders, user_for_unsubscribe_token
 def unsubscribe(request, token):
     user = user_for_unsubscribe_token(token)
     if user is None:
-        return render(request, "milestones/unsubscribe.html", {"invalid": True}, status=404)
+        return render(request, "applicant/unsubscribe.html", {"invalid": True}, status=404)
     # GET only asks: link scanners and prefetchers follow links, and must not unsubscribe anyone.
     if request.method == "POST":
         unsubscribe_from_reminders(user=user)
-        return render(request, "milestones/unsubscribe.html", {"done": True, "email": user.email})
-    return render(request, "milestones/unsubscribe.html", {"email": user.email})
+        return render(request, "applicant/unsubscribe.html", {"done": True, "email": user.email})
+    return render(request, "applicant/unsubscribe.html", {"email": user.email})

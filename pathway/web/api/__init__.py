@@ -20,10 +20,16 @@ from django.http import Http404
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.security import APIKeyCookie, HttpBearer
 
-from pathway.api_tokens import api_token_authenticate
+from milestones.models import (
+    ApplicantProfile,
+    CycleEvent,
+    EvidenceKind,
+    MatchCycle,
+    Milestone,
+    TemplatePrerequisite,
+)
 from pathway.models import User
-
-from .models import ApplicantProfile, CycleEvent, EvidenceKind, MatchCycle, Milestone, TemplatePrerequisite
+from pathway.tokens import api_token_authenticate
 
 # --- Authentication ----------------------------------------------------------------------------
 
@@ -224,7 +230,7 @@ def _validation_error_response(exc: ValidationError) -> dict:
 @api.get("/pathway", response={200: PathwayOut, 404: Message}, tags=["pathway"])
 def get_pathway(request):
     """The applicant's profile summary, every milestone with its deadline, and the current risks."""
-    from .risks import pathway_risks
+    from milestones.risks import pathway_risks
 
     applicant = _applicant(request)
     profile = ApplicantProfile.objects.select_related("target_cycle").filter(user=applicant).first()
@@ -258,7 +264,7 @@ def get_pathway(request):
 )
 def update_milestone(request, key: str, payload: StatusIn):
     """Change a milestone's status (not_started, in_progress, done, waived), as on the milestone page."""
-    from .services import set_status
+    from milestones.services import set_status
 
     applicant = _applicant(request)
     milestone = _milestone_for(applicant, key)
@@ -286,7 +292,7 @@ def update_milestone(request, key: str, payload: StatusIn):
 )
 def create_attempt(request, key: str, payload: AttemptIn):
     """Record a USMLE attempt on an exam milestone; attempt-limit and timing rules are enforced."""
-    from .services import record_exam_attempt
+    from milestones.services import record_exam_attempt
 
     applicant = _applicant(request)
     milestone = _milestone_for(applicant, key)

@@ -1,16 +1,15 @@
+"""Pages for everyone: the front door that sends each role to its own face, and the health check."""
+
 from __future__ import annotations
 
 import logging
 
-from django.contrib.auth.decorators import login_required
+from celery import current_app
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from .access import get_applicant_for, role_required
-from .models import User
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +21,10 @@ def home(request):
     if not user.is_authenticated:
         return render(request, "pathway/landing.html")
     if user.is_advisor:
-        return redirect("student_list")
+        return redirect("advisor:student_list")
     if user.is_admin:
         return render(request, "pathway/admin_home.html")
-    return redirect("dashboard")
+    return redirect("applicant:dashboard")
 
 
 @never_cache
@@ -49,34 +48,10 @@ def _check_database() -> str:
 
 
 def _check_broker() -> str:
-    from pathway.celery import app
-
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
         log.warning("health check: broker down: %s", exc)
         return "error"
     return "ok"
-
-
-@login_required
-@role_required(User.Role.ADVISOR, User.Role.ADMIN)
-@require_GET
-def student_list(request):
-    students = User.objects.applicants_visible_to(request.user).select_related("profile__target_cycle")
-    return render(request, "pathway/student_list.html", {"students": students})
-
-
-@login_required
-@require_GET
-def student_detail(request, pk: int):
-    """An advisor's read-only view of one assigned student's pathway."""
-    student = get_applicant_for(request.user, pk)
-    if student == request.user:
-        return redirect("dashboard")
-    from milestones.dashboard import dashboard_context
-
-    context = dashboard_context(applicant=student)
-    context.update(student=student, read_only=True)
-    return render(request, "pathway/student_detail.html", context)

@@ -1,6 +1,10 @@
+"""The applicant's face: their own pathway, settings, data, calendar feed and API tokens (`applicant:`)."""
+
 from django.urls import include, path
 
-from . import views
+from . import calendar, tokens, unsubscribe, views
+
+app_name = "applicant"
 
 milestone_urls = [
     path("", views.milestone_detail, name="milestone_detail"),
@@ -23,10 +27,14 @@ urlpatterns = [
     path("dashboard/progress/", views.dashboard_progress, name="dashboard_progress"),
     path("timeline/", views.timeline, name="timeline"),
     path("milestones/<slug:key>/", include(milestone_urls)),
-    path("students/<int:pk>/milestones/<slug:key>/", views.student_milestone, name="student_milestone"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/profile/", views.settings_profile, name="settings_profile"),
     path("settings/export.json", views.export_json, name="export_json"),
     path("settings/export.csv", views.export_csv, name="export_csv"),
     path("settings/delete/", views.account_delete, name="account_delete"),
+    path("settings/calendar/regenerate/", calendar.calendar_regenerate, name="calendar_regenerate"),
+    path("settings/tokens/", tokens.token_list, name="api_tokens"),
+    path("settings/tokens/<int:pk>/revoke/", tokens.token_revoke, name="api_token_revoke"),
+    path("calendar/<slug:token>.ics", calendar.calendar_feed, name="calendar_feed"),
+    path("reminders/unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="reminder_unsubscribe"),
 ]

@@ -21,10 +21,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from icalendar import Calendar, Event
 
+from milestones.models import ApplicantProfile, CycleEvent, Milestone, new_calendar_token
 from pathway.access import role_required
 from pathway.models import User
-
-from .models import ApplicantProfile, CycleEvent, Milestone, new_calendar_token
 
 PRODID = "-//Residency Pathway Planner//Calendar feed//EN"
 UID_DOMAIN = "pathway-planner"
@@ -43,7 +42,7 @@ def feed_milestones(applicant_id: int):
 
 
 def milestone_url(milestone: Milestone) -> str:
-    return settings.SITE_URL + reverse("milestone_detail", args=[milestone.template.key])
+    return settings.SITE_URL + reverse("applicant:milestone_detail", args=[milestone.template.key])
 
 
 def milestone_event(milestone: Milestone, *, tz: zoneinfo.ZoneInfo, stamp: datetime) -> Event:
@@ -143,5 +142,5 @@ def calendar_regenerate(request):
     regenerate_calendar_token(profile=profile)
     messages.success(request, "New calendar link created. The old link no longer works: update your calendar app.")
     if request.htmx:
-        return HttpResponseClientRedirect(reverse("settings"))
-    return redirect("settings")
+        return HttpResponseClientRedirect(reverse("applicant:settings"))
+    return redirect("applicant:settings")

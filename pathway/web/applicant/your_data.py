@@ -8,11 +8,10 @@ from __future__ import annotations
 import csv
 from datetime import date, datetime
 
-from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from .models import ApplicantProfile, ExamAttempt, Milestone
+from milestones.models import ApplicantProfile, ExamAttempt, Milestone
 
 PROFILE_FIELDS = [
     "applicant_type",
@@ -137,18 +136,3 @@ def write_csv(data: dict, out) -> None:
 
 def filename(extension: str) -> str:
     return f"pathway-export-{timezone.localdate():%Y-%m-%d}.{extension}"
-
-
-@transaction.atomic
-def delete_account(*, user) -> None:
-    """Delete the user and everything of theirs, including the edit history of their pathway.
-
-    The database cascades remove the profile, milestones, evidence, reminders, digests, API tokens,
-    advisor assignments and email addresses. simple_history keeps historical rows on purpose (and
-    writes one more per deleted row), so those of the applicant's milestones and profile go explicitly,
-    after the delete that created the last ones.
-    """
-    user_id = user.pk
-    user.delete()
-    Milestone.history.filter(applicant_id=user_id).delete()
-    ApplicantProfile.history.filter(user_id=user_id).delete()

@@ -23,10 +23,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from pathway.access import get_applicant_for, role_required
+from milestones import services
+from milestones.models import ApplicantProfile, CycleEvent, Milestone
+from pathway import accounts
+from pathway.access import role_required
 from pathway.models import User
 
-from . import services, your_data
+from . import your_data
 from .dashboard import dashboard_context, milestone_context, progress_for
 from .forms import (
     EVIDENCE_FORMS,
@@ -40,7 +43,6 @@ from .forms import (
     StatusForm,
     USCEForm,
 )
-from .models import ApplicantProfile, CycleEvent, Milestone
 from .timeline import build_timeline
 
 PATHWAY_CHANGED = "pathway-changed"
@@ -72,7 +74,7 @@ def own_milestone(request, key: str) -> Milestone:
 def onboarding(request):
     """The short form after sign-up that creates the profile and plans the pathway."""
     if own_profile(request.user) is not None:
-        return redirect("settings_profile")
+        return redirect("applicant:settings_profile")
     return _profile_form(request, ApplicantProfile(user=request.user))
 
 
@@ -82,13 +84,13 @@ def settings_profile(request):
     """The same facts, changed later; a change of type, visa, date or cycle re-plans (evidence kept)."""
     profile = own_profile(request.user)
     if profile is None:
-        return redirect("onboarding")
+        return redirect("applicant:onboarding")
     return _profile_form(request, profile)
 
 
 def _profile_form(request, profile: ApplicantProfile):
     creating = profile.pk is None
-    template = "milestones/profile_form.html"
+    template = "applicant/profile_form.html"
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST":
         if form.is_valid():
@@ -105,7 +107,7 @@ def _profile_form(request, profile: ApplicantProfile):
                 )
             else:
                 messages.success(request, "Profile saved.")
-            return redirect("dashboard")
+            return redirect("applicant:dashboard")
         return render(request, template, {"form": form, "onboarding": creating}, status=422)
     return render(request, template, {"form": form, "onboarding": creating})
 
@@ -118,8 +120,8 @@ def _profile_form(request, profile: ApplicantProfile):
 def dashboard(request):
     context = dashboard_context(applicant=request.user)
     if context["profile"] is None:
-        return redirect("onboarding")
-    return render(request, "milestones/dashboard.html", context)
+        return redirect("applicant:onboarding")
+    return render(request, "applicant/dashboard.html", context)
 
 
 @applicant_only
@@ -127,8 +129,8 @@ def dashboard(request):
 def dashboard_progress(request):
     """The progress figures alone, fetched by htmx after an update elsewhere on the page."""
     if not request.htmx:
-        return redirect("dashboard")
-    return render(request, "milestones/dashboard.html#progress", {"progress": progress_for(request.user)})
+        return redirect("applicant:dashboard")
+    return render(request, "applicant/dashboard.html#progress", {"progress": progress_for(request.user)})
 
 
 @applicant_only
@@ -136,7 +138,7 @@ def dashboard_progress(request):
 def timeline(request):
     profile = own_profile(request.user)
     if profile is None:
-        return redirect("onboarding")
+        return redirect("applicant:onboarding")
     milestones = list(
         Milestone.objects.applicable()
         .filter(applicant=request.user)
@@ -147,7 +149,7 @@ def timeline(request):
     chart = build_timeline(milestones=milestones, events=events, tz=profile.tz, now=timezone.now())
     return render(
         request,
-        "milestones/timeline.html",
+        "applicant/timeline.html",
         {"profile": profile, "tz_name": profile.time_zone, "timeline": chart, "events": events},
     )
 
@@ -159,22 +161,7 @@ def timeline(request):
 @require_GET
 def milestone_detail(request, key: str):
     milestone = own_milestone(request, key)
-    return render(request, "milestones/milestone_detail.html", milestone_context(milestone=milestone))
-
-
-@login_required
-@require_GET
-def student_milestone(request, pk: int, key: str):
-    """An advisor's read-only copy of one of their student's milestone pages: no forms."""
-    student = get_applicant_for(request.user, pk)
-    if student == request.user:
-        return redirect("milestone_detail", key=key)
-    milestone = get_object_or_404(
-        Milestone.objects.applicable().filter(applicant=student).select_related("template"), template__key=key
-    )
-    context = milestone_context(milestone=milestone, read_only=True)
-    context["student"] = student
-    return render(request, "milestones/milestone_detail.html", context)
+    return render(request, "applicant/milestone_detail.html", milestone_context(milestone=milestone))
 
 
 def _saved(request, milestone: Milestone, message: str):
@@ -182,17 +169,17 @@ def _saved(request, milestone: Milestone, message: str):
     if request.htmx:
         milestone.refresh_from_db()
         context = milestone_context(milestone=milestone, saved=message)
-        response = render(request, "milestones/milestone_detail.html#panel", context)
+        response = render(request, "applicant/milestone_detail.html#panel", context)
         return trigger_client_event(response, PATHWAY_CHANGED, {"target": "body"})
     messages.success(request, message)
-    return redirect("milestone_detail", key=milestone.template.key)
+    return redirect("applicant:milestone_detail", key=milestone.template.key)
 
 
 def _refused(request, milestone: Milestone, form):
     """The form back with its reasons next to the fields: the panel for htmx, else the whole page."""
     context = milestone_context(milestone=milestone, forms={form.context_name: form})
     context["refused"] = form
-    name = "milestones/milestone_detail.html#panel" if request.htmx else "milestones/milestone_detail.html"
+    name = "applicant/milestone_detail.html#panel" if request.htmx else "applicant/milestone_detail.html"
     return render(request, name, context, status=422)
 
 
@@ -283,7 +270,7 @@ def milestone_evidence_delete(request, key: str, kind: str, pk: int):
 def settings_page(request):
     profile = own_profile(request.user)
     if profile is None:
-        return redirect("onboarding")
+        return redirect("applicant:onboarding")
     form = NotificationForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -293,25 +280,25 @@ def settings_page(request):
         message = "Reminder settings saved."
         if request.htmx:
             context = {"form": NotificationForm(instance=profile), "saved": message}
-            return render(request, "milestones/settings.html#notifications", context)
+            return render(request, "applicant/settings.html#notifications", context)
         messages.success(request, message)
-        return redirect("settings")
+        return redirect("applicant:settings")
     status = 422 if request.method == "POST" else 200
     if request.htmx and request.method == "POST":
-        return render(request, "milestones/settings.html#notifications", {"form": form}, status=status)
+        return render(request, "applicant/settings.html#notifications", {"form": form}, status=status)
     return render(
-        request, "milestones/settings.html", _settings_context(request, profile, form), status=status
+        request, "applicant/settings.html", _settings_context(request, profile, form), status=status
     )
 
 
 def _settings_context(request, profile: ApplicantProfile, form) -> dict:
-    from .reminders import reminders_for
+    from milestones.reminders import reminders_for
 
     return {
         "profile": profile,
         "form": form,
         "reminders": list(reminders_for(request.user)[:REMINDER_HISTORY]),
-        "feed_url": request.build_absolute_uri(reverse("calendar_feed", args=[profile.calendar_token])),
+        "feed_url": request.build_absolute_uri(reverse("applicant:calendar_feed", args=[profile.calendar_token])),
         "tz_name": profile.time_zone,
     }
 
@@ -350,8 +337,8 @@ def account_delete(request):
         if form.is_valid():
             user = request.user
             logout(request)
-            your_data.delete_account(user=user)
+            accounts.delete_account(user=user)
             messages.success(request, "Your account and everything in it have been deleted.")
             return redirect("home")
-        return render(request, "milestones/account_delete.html", {"form": form}, status=422)
-    return render(request, "milestones/account_delete.html", {"form": form})
+        return render(request, "applicant/account_delete.html", {"form": form}, status=422)
+    return render(request, "applicant/account_delete.html", {"form": form})

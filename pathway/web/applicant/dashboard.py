@@ -14,9 +14,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from . import rules as rule_checks
-from .forms import EVIDENCE_FORMS, NoteForm, StatusForm
-from .models import (
+from milestones import rules as rule_checks
+from milestones.models import (
     ApplicantProfile,
     AttemptLimit,
     CycleEvent,
@@ -31,8 +30,10 @@ from .models import (
     TemplatePrerequisite,
     USCEEntry,
 )
-from .projections import expected_result_date, usce_months_by_kind
-from .risks import RED, pathway_risks
+from milestones.projections import expected_result_date, usce_months_by_kind
+from milestones.risks import RED, pathway_risks
+
+from .forms import EVIDENCE_FORMS, NoteForm, StatusForm
 
 NEXT_DEADLINES = 8
 ET = zoneinfo.ZoneInfo(settings.CYCLE_TIME_ZONE)

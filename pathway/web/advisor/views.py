@@ -1,0 +1,47 @@
+"""The advisor's pages: their students, and a read-only copy of each student's dashboard and milestones."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from milestones.models import Milestone
+from pathway.access import get_applicant_for, role_required
+from pathway.models import User
+from pathway.web.applicant.dashboard import dashboard_context, milestone_context
+
+
+@login_required
+@role_required(User.Role.ADVISOR, User.Role.ADMIN)
+@require_GET
+def student_list(request):
+    students = User.objects.applicants_visible_to(request.user).select_related("profile__target_cycle")
+    return render(request, "advisor/student_list.html", {"students": students})
+
+
+@login_required
+@require_GET
+def student_detail(request, pk: int):
+    """An advisor's read-only view of one assigned student's pathway."""
+    student = get_applicant_for(request.user, pk)
+    if student == request.user:
+        return redirect("applicant:dashboard")
+    context = dashboard_context(applicant=student)
+    context.update(student=student, read_only=True)
+    return render(request, "advisor/student_detail.html", context)
+
+
+@login_required
+@require_GET
+def student_milestone(request, pk: int, key: str):
+    """An advisor's read-only copy of one of their student's milestone pages: no forms."""
+    student = get_applicant_for(request.user, pk)
+    if student == request.user:
+        return redirect("applicant:milestone_detail", key=key)
+    milestone = get_object_or_404(
+        Milestone.objects.applicable().filter(applicant=student).select_related("template"), template__key=key
+    )
+    context = milestone_context(milestone=milestone, read_only=True)
+    context["student"] = student
+    return render(request, "applicant/milestone_detail.html", context)
