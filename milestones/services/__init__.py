@@ -1,0 +1,53 @@
+"""State changes of the pathway engine. Every function here is the only way to make that change.
+
+Views, the API, the loader and the demo call these, never raw saves: the rules (prerequisites, attempt
+limits, date sanity) live in one place. Each writes in one transaction and takes keyword arguments only.
+
+Split by concern; this package re-exports the public names so callers keep `services.set_status(...)`:
+planning (which milestones, when due), recompute (bulk deadline updates), status (moving a milestone
+between states), evidence (results and documents that move it along), cycles (next year's cycle).
+"""
+
+from .cycles import copy_cycle_to_next_year
+from .evidence import (
+    EVIDENCE_MODELS,
+    MAX_DAYS_AHEAD,
+    add_document,
+    add_usce_entry,
+    record_exam_attempt,
+    record_oet_result,
+    remove_evidence,
+)
+from .planning import applicant_dates, cycle_events, plan_pathway, template_applies
+from .recompute import UPDATE_CHUNK, recompute_deadlines
+from .status import (
+    CLOSED,
+    PrerequisiteMissing,
+    Status,
+    local_today,
+    missing_hard_prerequisites,
+    set_status,
+)
+
+__all__ = [
+    "CLOSED",
+    "EVIDENCE_MODELS",
+    "MAX_DAYS_AHEAD",
+    "UPDATE_CHUNK",
+    "PrerequisiteMissing",
+    "Status",
+    "add_document",
+    "add_usce_entry",
+    "applicant_dates",
+    "copy_cycle_to_next_year",
+    "cycle_events",
+    "local_today",
+    "missing_hard_prerequisites",
+    "plan_pathway",
+    "recompute_deadlines",
+    "record_exam_attempt",
+    "record_oet_result",
+    "remove_evidence",
+    "set_status",
+    "template_applies",
+]

@@ -1,0 +1,224 @@
+"""Evidence: exam attempts, OET results, documents and USCE entries, and their removal."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+
+from .. import rules as rule_checks
+from ..models import DocumentEvidence, EvidenceKind, ExamAttempt, Milestone, OETResult, USCEEntry
+from .status import CLOSED, Status, _require_applicable, local_today, missing_hard_prerequisites, set_status
+
+# How far ahead a booked test or a planned date may be entered; beyond that it is almost surely a typo.
+MAX_DAYS_AHEAD = 365
+
+
+def _progress_after_evidence(milestone: Milestone, *, passed: bool | None, on: date, by) -> None:
+    """Evidence moves the milestone along: a pass completes it when the prerequisites allow.
+
+    A pass recorded while a hard prerequisite is still open (e.g. Step 1 passed before the exam
+    registration was ticked off) leaves the milestone in progress rather than refusing the evidence:
+    the result is a fact, and the applicant can complete the step once the prerequisite is done.
+    """
+    if milestone.status in CLOSED:
+        return
+    if passed and not missing_hard_prerequisites(milestone):
+        set_status(
+            milestone=milestone,
+            status=Status.DONE,
+            by=by,
+            completed_on=min(on, local_today(milestone.applicant)),
+        )
+    elif milestone.status == Status.NOT_STARTED:
+        set_status(milestone=milestone, status=Status.IN_PROGRESS, by=by)
+
+
+def _evidence_milestone(milestone: Milestone, kind: str, what: str) -> Milestone:
+    milestone = Milestone.objects.select_related("template", "applicant__profile").get(pk=milestone.pk)
+    _require_applicable(milestone)
+    if milestone.template.evidence != kind:
+        raise ValidationError(f"{milestone.template.title} does not record {what}.")
+    return milestone
+
+
+def _check_not_too_far_ahead(day: date | None, field: str, today: date) -> None:
+    if day and day > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationError({field: "That date is more than a year ahead; check the year."})
+
+
+@transaction.atomic
+def record_exam_attempt(
+    *, milestone, test_date, result_date=None, passed=None, score=None, by
+) -> ExamAttempt:
+    """Record a USMLE attempt (booked or taken), checked against the rule tables in force on its date.
+
+    Only a score: `passed` is derived from the passing standard in force on the test date. A pass
+    completes the milestone when its hard prerequisites are done, otherwise it moves to in progress.
+    """
+    milestone = _evidence_milestone(milestone, EvidenceKind.EXAM, "USMLE attempts")
+    exam = milestone.template.exam
+    if not exam:
+        raise ValidationError(f"{milestone.template.title} has no USMLE Step configured.")
+    today = local_today(milestone.applicant)
+    _check_not_too_far_ahead(test_date, "test_date", today)
+    if test_date > today and (passed is not None or score is not None or result_date):
+        raise ValidationError({"passed": "A result cannot be recorded for a test that has not happened yet."})
+    if result_date and result_date < test_date:
+        raise ValidationError({"result_date": "The result cannot come before the test date."})
+    if result_date and result_date > today:
+        raise ValidationError({"result_date": "The result date cannot be in the future."})
+    if score is not None:
+        if not 1 <= score <= 300:
+            raise ValidationError({"score": "USMLE scores run from 1 to 300."})
+        judgement = rule_checks.judge_score(exam=exam, test_date=test_date, score=score)
+        standard = rule_checks.standard_in_force(exam=exam, day=test_date)
+        if standard is not None and standard.pass_fail_only:
+            raise ValidationError({"score": judgement.reason})
+        if judgement.passed is not None:
+            if passed is not None and passed != judgement.passed:
+                raise ValidationError({"passed": f"That does not match the score: {judgement.reason}"})
+            passed = judgement.passed
+    # Lock the applicant's exam milestones so two concurrent submissions cannot both pass the limit.
+    list(
+        Milestone.objects.select_for_update().filter(
+            applicant_id=milestone.applicant_id, template__evidence=EvidenceKind.EXAM
+        )
+    )
+    previous = [
+        rule_checks.PastAttempt(a.exam, a.test_date, a.passed)
+        for a in ExamAttempt.objects.filter(milestone__applicant_id=milestone.applicant_id)
+    ]
+    rule_checks.check_new_attempt(exam=exam, test_date=test_date, attempts=previous)
+    attempt = ExamAttempt.objects.create(
+        milestone=milestone,
+        exam=exam,
+        test_date=test_date,
+        result_date=result_date,
+        passed=passed,
+        score=score,
+    )
+    _progress_after_evidence(milestone, passed=passed, on=result_date or test_date, by=by)
+    return attempt
+
+
+@transaction.atomic
+def record_oet_result(
+    *, milestone, test_date, listening, reading, speaking, writing, candidate_number="", by
+) -> OETResult:
+    milestone = _evidence_milestone(milestone, EvidenceKind.OET, "OET results")
+    scores = {"listening": listening, "reading": reading, "speaking": speaking, "writing": writing}
+    errors = {
+        name: "OET sub-test scores run from 0 to 500."
+        for name, value in scores.items()
+        if not 0 <= value <= 500
+    }
+    if errors:
+        raise ValidationError(errors)
+    if test_date > local_today(milestone.applicant):
+        raise ValidationError({"test_date": "Results can only be recorded for a test that has taken place."})
+    result = OETResult.objects.create(
+        milestone=milestone, test_date=test_date, candidate_number=candidate_number.strip(), **scores
+    )
+    judgement = rule_checks.judge_oet(test_date=test_date, **scores)
+    _progress_after_evidence(milestone, passed=judgement.passed, on=test_date, by=by)
+    return result
+
+
+@transaction.atomic
+def add_document(*, milestone, label, reference="", date=None, note="", by) -> DocumentEvidence:
+    """A date or a number for any milestone (IDs, submission dates, certificates): not only 'document' ones."""
+    milestone = Milestone.objects.select_related("applicant__profile").get(pk=milestone.pk)
+    _require_applicable(milestone)
+    if not label.strip():
+        raise ValidationError({"label": "Say what this is (for example: ECFMG ID)."})
+    _check_not_too_far_ahead(date, "date", local_today(milestone.applicant))
+    document = DocumentEvidence.objects.create(
+        milestone=milestone, label=label.strip(), reference=reference.strip(), date=date, note=note.strip()
+    )
+    _progress_after_evidence(milestone, passed=False, on=date or local_today(milestone.applicant), by=by)
+    return document
+
+
+@transaction.atomic
+def add_usce_entry(
+    *, milestone, kind, hands_on, specialty, site, start_date, end_date, supervisor="", by
+) -> USCEEntry:
+    milestone = _evidence_milestone(milestone, EvidenceKind.USCE, "US clinical experience")
+    if kind not in USCEEntry.Kind.values:
+        raise ValidationError({"kind": f"Unknown kind {kind!r}."})
+    errors = {}
+    if not specialty.strip():
+        errors["specialty"] = "Give the specialty."
+    if not site.strip():
+        errors["site"] = "Give the hospital or clinic."
+    if end_date < start_date:
+        errors["end_date"] = "The end date cannot be before the start date."
+    if errors:
+        raise ValidationError(errors)
+    _check_not_too_far_ahead(start_date, "start_date", local_today(milestone.applicant))
+    entry = USCEEntry.objects.create(
+        milestone=milestone,
+        kind=kind,
+        hands_on=hands_on,
+        specialty=specialty.strip(),
+        site=site.strip(),
+        supervisor=supervisor.strip(),
+        start_date=start_date,
+        end_date=end_date,
+    )
+    _progress_after_evidence(milestone, passed=False, on=start_date, by=by)
+    return entry
+
+
+EVIDENCE_MODELS = {
+    "attempt": ExamAttempt,
+    "oet": OETResult,
+    "document": DocumentEvidence,
+    "usce": USCEEntry,
+}
+
+
+def _is_passing(kind: str, row) -> bool:
+    if kind == "attempt":
+        return bool(row.passed)
+    if kind == "oet":
+        return bool(rule_checks.judge_oet_result(row).passed)
+    return False
+
+
+@transaction.atomic
+def remove_evidence(*, milestone, kind: str, evidence_id: int, by) -> None:
+    """Remove one evidence row (entered by mistake) from `milestone`.
+
+    `kind` is one of EVIDENCE_MODELS ("attempt", "oet", "document", "usce"). The row must belong to that
+    milestone, otherwise ObjectDoesNotExist is raised (the view answers 404: a foreign row does not exist).
+
+    Status rule, kept deliberately simple: removing a *passing* exam attempt or OET result from a milestone
+    that is done, when no other passing result remains on that milestone, moves it back to in progress
+    (the pass was taken to be why it was done; set_status clears the completion date). Anything else
+    leaves the status alone: a failed or pending result never completed a milestone, a waived one stays
+    waived, and documents and USCE entries never complete one.
+    """
+    model = EVIDENCE_MODELS.get(kind)
+    if model is None:
+        raise ObjectDoesNotExist(f"Unknown kind of evidence {kind!r}.")
+    milestone = (
+        Milestone.objects.select_for_update().select_related("template", "applicant").get(pk=milestone.pk)
+    )
+    row = model.objects.filter(pk=evidence_id, milestone=milestone).first()
+    if row is None:
+        raise model.DoesNotExist("No such evidence on this milestone.")
+    _require_applicable(milestone)
+    was_passing = _is_passing(kind, row)
+    row.delete()
+    if not (was_passing and milestone.status == Status.DONE):
+        return
+    remaining = model.objects.filter(milestone=milestone)
+    if kind == "attempt":
+        still_passed = remaining.filter(passed=True).exists()
+    else:
+        still_passed = any(_is_passing(kind, other) for other in remaining)
+    if not still_passed:
+        set_status(milestone=milestone, status=Status.IN_PROGRESS, by=by, reason="passing result removed")
