@@ -14,7 +14,8 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from .deadlines import ET
+from pathway.lib.times import ET
+
 from .graph import anchor_problem, describe_cycle, find_cycle
 from .models import (
     ApplicantProfile,

@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.conf import settings
+from pathway.lib.times import ET
 
 from .models import DeadlineKind
 
-ET = zoneinfo.ZoneInfo(settings.CYCLE_TIME_ZONE)
 # An applicant date ("graduation on 30 June") counts until the end of that day where they live.
 END_OF_DAY = time(23, 59)
 

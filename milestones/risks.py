@@ -13,8 +13,9 @@ from datetime import date, datetime
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
+from pathway.lib.times import et_date
+
 from . import rules as rule_checks
-from .deadlines import ET
 from .models import (
     ApplicantProfile,
     AttemptLimit,
@@ -43,7 +44,7 @@ class Risk:
 
 def _fmt(day: date | datetime) -> str:
     if isinstance(day, datetime):
-        day = day.astimezone(ET).date()
+        day = et_date(day)
     return f"{day:%a %-d %b %Y}"
 
 
@@ -62,7 +63,7 @@ def pathway_risks(*, applicant, milestones=None) -> list[Risk]:
     prefetch_related_objects(milestones, "attempts", "oet_results")
     by_key = {m.template.key: m for m in milestones}
     now = timezone.now()
-    today = now.astimezone(ET).date()
+    today = et_date(now)
     limits = list(AttemptLimit.objects.all())
     releases = list(ScoreReleaseRule.objects.all())
     attempts = [
@@ -151,7 +152,7 @@ def _gate_risk(key: str, what: str, finish: str, rol: datetime, profile, action:
 
 def _img_gate(by_key, rol: datetime, today: date, profile, releases, thresholds) -> list[Risk]:
     """Domain §11.5 #2: Step 2 CK, OET or the Pathway projected to finish after the ROL deadline."""
-    rol_day = rol.astimezone(ET).date()
+    rol_day = et_date(rol)
     risks = []
     step2 = by_key.get(STEP2CK)
     if step2 is not None and step2.is_open:
@@ -193,7 +194,7 @@ def _img_gate(by_key, rol: datetime, today: date, profile, releases, thresholds)
         )
         # ECFMG's advice: sit OET by the last December date so scores are processed before the ROL
         # deadline; how long OET takes is unverified, so that recommended date is the projection.
-        cutoff = oet.due_at.astimezone(ET).date() if oet.due_at else rol_day
+        cutoff = et_date(oet.due_at) if oet.due_at else rol_day
         if not passed and today > cutoff:
             oet_late = True
             risks.append(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, date, datetime, timedelta
 
-from .deadlines import ET
+from pathway.lib.times import ET, et_date
 
 YEARLY_PATTERNS: dict[str, dict] = {
     # NRMP: Match Day is the third Friday of March; Match Week runs Monday to Friday before it.
@@ -64,7 +64,7 @@ def next_year_dates(events: dict[str, datetime]) -> dict[str, datetime]:
         if rule == "nth_weekday":
             day = _nth_weekday(year, pattern["month"], pattern["weekday"], pattern["n"])
         elif rule == "relative" and pattern["to"] in local:
-            day = move(pattern["to"]).astimezone(ET).date() + timedelta(days=pattern["days"])
+            day = et_date(move(pattern["to"])) + timedelta(days=pattern["days"])
         elif rule == "first_business_day":
             day = date(year, pattern["month"], 1)
             while day.weekday() >= calendar.SATURDAY:

@@ -24,7 +24,6 @@ from .status import (
     CLOSED,
     PrerequisiteMissing,
     Status,
-    local_today,
     missing_hard_prerequisites,
     set_status,
 )
@@ -41,7 +40,6 @@ __all__ = [
     "applicant_dates",
     "copy_cycle_to_next_year",
     "cycle_events",
-    "local_today",
     "missing_hard_prerequisites",
     "plan_pathway",
     "recompute_deadlines",

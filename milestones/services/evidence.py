@@ -7,9 +7,11 @@ from datetime import date, timedelta
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 
+from pathway.lib.times import applicant_today
+
 from .. import rules as rule_checks
 from ..models import DocumentEvidence, EvidenceKind, ExamAttempt, Milestone, OETResult, USCEEntry
-from .status import CLOSED, Status, _require_applicable, local_today, missing_hard_prerequisites, set_status
+from .status import CLOSED, Status, _require_applicable, missing_hard_prerequisites, set_status
 
 # How far ahead a booked test or a planned date may be entered; beyond that it is almost surely a typo.
 MAX_DAYS_AHEAD = 365
@@ -29,7 +31,7 @@ def _progress_after_evidence(milestone: Milestone, *, passed: bool | None, on: d
             milestone=milestone,
             status=Status.DONE,
             by=by,
-            completed_on=min(on, local_today(milestone.applicant)),
+            completed_on=min(on, applicant_today(milestone.applicant)),
         )
     elif milestone.status == Status.NOT_STARTED:
         set_status(milestone=milestone, status=Status.IN_PROGRESS, by=by)
@@ -61,7 +63,7 @@ def record_exam_attempt(
     exam = milestone.template.exam
     if not exam:
         raise ValidationError(f"{milestone.template.title} has no USMLE Step configured.")
-    today = local_today(milestone.applicant)
+    today = applicant_today(milestone.applicant)
     _check_not_too_far_ahead(test_date, "test_date", today)
     if test_date > today and (passed is not None or score is not None or result_date):
         raise ValidationError({"passed": "A result cannot be recorded for a test that has not happened yet."})
@@ -116,7 +118,7 @@ def record_oet_result(
     }
     if errors:
         raise ValidationError(errors)
-    if test_date > local_today(milestone.applicant):
+    if test_date > applicant_today(milestone.applicant):
         raise ValidationError({"test_date": "Results can only be recorded for a test that has taken place."})
     result = OETResult.objects.create(
         milestone=milestone, test_date=test_date, candidate_number=candidate_number.strip(), **scores
@@ -133,11 +135,11 @@ def add_document(*, milestone, label, reference="", date=None, note="", by) -> D
     _require_applicable(milestone)
     if not label.strip():
         raise ValidationError({"label": "Say what this is (for example: ECFMG ID)."})
-    _check_not_too_far_ahead(date, "date", local_today(milestone.applicant))
+    _check_not_too_far_ahead(date, "date", applicant_today(milestone.applicant))
     document = DocumentEvidence.objects.create(
         milestone=milestone, label=label.strip(), reference=reference.strip(), date=date, note=note.strip()
     )
-    _progress_after_evidence(milestone, passed=False, on=date or local_today(milestone.applicant), by=by)
+    _progress_after_evidence(milestone, passed=False, on=date or applicant_today(milestone.applicant), by=by)
     return document
 
 
@@ -157,7 +159,7 @@ def add_usce_entry(
         errors["end_date"] = "The end date cannot be before the start date."
     if errors:
         raise ValidationError(errors)
-    _check_not_too_far_ahead(start_date, "start_date", local_today(milestone.applicant))
+    _check_not_too_far_ahead(start_date, "start_date", applicant_today(milestone.applicant))
     entry = USCEEntry.objects.create(
         milestone=milestone,
         kind=kind,

@@ -6,7 +6,8 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+
+from pathway.lib.times import applicant_today
 
 from ..models import Milestone, Reminder, TemplatePrerequisite
 
@@ -16,11 +17,6 @@ CLOSED = (Status.DONE, Status.WAIVED)
 
 class PrerequisiteMissing(ValidationError):
     """Completing a milestone whose hard prerequisites are not done (or waived) yet."""
-
-
-def local_today(applicant) -> date:
-    profile = getattr(applicant, "profile", None)
-    return timezone.localdate(timezone=profile.tz) if profile else timezone.localdate()
 
 
 def missing_hard_prerequisites(milestone: Milestone) -> list[Milestone]:
@@ -64,7 +60,7 @@ def set_status(*, milestone: Milestone, status: str, by, reason: str = "", compl
     if status == Status.WAIVED and not reason:
         raise ValidationError({"reason": "Say why this step is waived (for example: exempt by the program)."})
     if status in CLOSED:
-        today = local_today(milestone.applicant)
+        today = applicant_today(milestone.applicant)
         completed_on = completed_on or today
         if completed_on > today:
             raise ValidationError({"completed_on": "The completion date cannot be in the future."})

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
-from milestones.deadlines import ET
 from milestones.models import CycleEvent, MatchCycle, MilestoneTemplate
+from pathway.lib.times import ET
 
 pytestmark = pytest.mark.django_db
 PREFIX = "prerequisite_links"

@@ -10,8 +10,9 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from milestones.deadlines import ET, DeadlineResolver, EventDate, Rule
+from milestones.deadlines import DeadlineResolver, EventDate, Rule
 from milestones.graph import find_cycle, graph_problems
+from pathway.lib.times import ET
 
 NODES = [f"m{i}" for i in range(7)]
 graphs = st.dictionaries(st.sampled_from(NODES), st.sets(st.sampled_from(NODES), max_size=4), max_size=7)

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from milestones.deadlines import ET
 from milestones.models import ApplicantProfile, CycleEvent, MatchCycle, Milestone, MilestoneTemplate
 from milestones.services import recompute_deadlines
+from pathway.lib.times import ET
 from pathway.models import User
 
 pytestmark = pytest.mark.django_db
