@@ -73,15 +73,7 @@ def pathway_risks(*, applicant, milestones=None) -> list[Risk]:
     risks = []
     for milestone in milestones:
         if milestone.is_open and milestone.due_at and milestone.due_at < now:
-            risks.append(
-                Risk(
-                    "overdue",
-                    AMBER,
-                    f"{milestone.template.title} was due {_fmt(milestone.due_at)} and is not done.",
-                    "Finish it as soon as you can, or mark it waived with a reason if it does not apply.",
-                    milestone.template.key,
-                )
-            )
+            risks.append(_overdue_risk(milestone))
         if milestone.template.exam and milestone.is_open:
             risks += _attempt_risks(milestone, attempts, today, limits)
 
@@ -95,6 +87,16 @@ def pathway_risks(*, applicant, milestones=None) -> list[Risk]:
             thresholds = list(OETThreshold.objects.all())
             risks += _img_gate(by_key, rol, today, profile, releases, thresholds)
     return sorted(risks, key=lambda r: r.severity != RED)
+
+
+def _overdue_risk(milestone) -> Risk:
+    return Risk(
+        "overdue",
+        AMBER,
+        f"{milestone.template.title} was due {_fmt(milestone.due_at)} and is not done.",
+        "Finish it as soon as you can, or mark it waived with a reason if it does not apply.",
+        milestone.template.key,
+    )
 
 
 def _attempt_risks(milestone, attempts, today, limits) -> list[Risk]:
@@ -151,72 +153,90 @@ def _gate_risk(key: str, what: str, finish: str, rol: datetime, profile, action:
 
 
 def _img_gate(by_key, rol: datetime, today: date, profile, releases, thresholds) -> list[Risk]:
-    """Domain §11.5 #2: Step 2 CK, OET or the Pathway projected to finish after the ROL deadline."""
+    """Domain §11.5 #2: Step 2 CK, OET or the Pathway projected to finish after the ROL deadline.
+
+    Each of the three is judged on its own, except the Pathway: ECFMG accepts it only once the OET
+    pass reached them, so a late OET makes the Pathway late too.
+    """
     rol_day = et_date(rol)
-    risks = []
-    step2 = by_key.get(STEP2CK)
-    if step2 is not None and step2.is_open:
-        tries = list(step2.attempts.all())
-        if not any(a.passed for a in tries):
-            pending = [a for a in tries if a.passed is None]
-            latest_test = latest_test_date(result_by=rol_day, exam=Exam.STEP2CK, rules=releases)
-            if pending:
-                expected, _ = expected_result_date(
-                    test_date=pending[-1].test_date, exam=Exam.STEP2CK, rules=releases
-                )
-                if expected > rol_day:
-                    risks.append(
-                        _gate_risk(
-                            STEP2CK,
-                            "Your Step 2 CK result is expected",
-                            f"around {_fmt(expected)}",
-                            rol,
-                            profile,
-                            f"Move your test to {_fmt(latest_test)} or earlier so the result is out in time.",
-                        )
-                    )
-            elif today > latest_test:
-                risks.append(
-                    _gate_risk(
-                        STEP2CK,
-                        "A Step 2 CK pass can no longer be reported",
-                        f"(the last test date that works was {_fmt(latest_test)})",
-                        rol,
-                        profile,
-                        "Book the earliest Step 2 CK date you can for the next cycle.",
-                    )
-                )
-    oet = by_key.get(OET)
-    oet_late = False
-    if oet is not None and oet.is_open:
-        passed = any(
-            rule_checks.judge_oet_result(r, thresholds=thresholds).passed for r in oet.oet_results.all()
-        )
-        # ECFMG's advice: sit OET by the last December date so scores are processed before the ROL
-        # deadline; how long OET takes is unverified, so that recommended date is the projection.
-        cutoff = et_date(oet.due_at) if oet.due_at else rol_day
-        if not passed and today > cutoff:
-            oet_late = True
-            risks.append(
-                _gate_risk(
-                    OET,
-                    "Your OET Medicine pass is projected to reach ECFMG",
-                    "too late",
-                    rol,
-                    profile,
-                    "Book the very next OET Medicine sitting and ask OET to send the result to ECFMG at once.",
-                )
-            )
-    pathway = by_key.get(PATHWAY)
-    if pathway is not None and pathway.is_open and (oet_late or today > rol_day):
-        risks.append(
+    risks = _step2ck_gate(by_key.get(STEP2CK), rol, rol_day, today, profile, releases)
+    oet_risks = _oet_gate(by_key.get(OET), rol, rol_day, today, profile, thresholds)
+    risks += oet_risks
+    risks += _pathway_gate(by_key.get(PATHWAY), rol, rol_day, today, profile, oet_late=bool(oet_risks))
+    return risks
+
+
+def _step2ck_gate(step2, rol: datetime, rol_day: date, today: date, profile, releases) -> list[Risk]:
+    """A pending result expected after the ROL deadline, or no test date left that reports in time."""
+    if step2 is None or not step2.is_open:
+        return []
+    tries = list(step2.attempts.all())
+    if any(a.passed for a in tries):
+        return []
+    pending = [a for a in tries if a.passed is None]
+    latest_test = latest_test_date(result_by=rol_day, exam=Exam.STEP2CK, rules=releases)
+    if pending:
+        expected, _ = expected_result_date(test_date=pending[-1].test_date, exam=Exam.STEP2CK, rules=releases)
+        if expected <= rol_day:
+            return []
+        return [
             _gate_risk(
-                PATHWAY,
-                "Your ECFMG Pathway is projected to be accepted",
-                "too late" if oet_late else "after the deadline has passed",
+                STEP2CK,
+                "Your Step 2 CK result is expected",
+                f"around {_fmt(expected)}",
                 rol,
                 profile,
-                "Complete the Pathway application and its OET requirement as early as possible.",
+                f"Move your test to {_fmt(latest_test)} or earlier so the result is out in time.",
             )
+        ]
+    if today <= latest_test:
+        return []
+    return [
+        _gate_risk(
+            STEP2CK,
+            "A Step 2 CK pass can no longer be reported",
+            f"(the last test date that works was {_fmt(latest_test)})",
+            rol,
+            profile,
+            "Book the earliest Step 2 CK date you can for the next cycle.",
         )
-    return risks
+    ]
+
+
+def _oet_gate(oet, rol: datetime, rol_day: date, today: date, profile, thresholds) -> list[Risk]:
+    """No OET pass yet and the recommended last sitting is past (an empty list: not late)."""
+    if oet is None or not oet.is_open:
+        return []
+    passed = any(rule_checks.judge_oet_result(r, thresholds=thresholds).passed for r in oet.oet_results.all())
+    # ECFMG's advice: sit OET by the last December date so scores are processed before the ROL
+    # deadline; how long OET takes is unverified, so that recommended date is the projection.
+    cutoff = et_date(oet.due_at) if oet.due_at else rol_day
+    if passed or today <= cutoff:
+        return []
+    return [
+        _gate_risk(
+            OET,
+            "Your OET Medicine pass is projected to reach ECFMG",
+            "too late",
+            rol,
+            profile,
+            "Book the very next OET Medicine sitting and ask OET to send the result to ECFMG at once.",
+        )
+    ]
+
+
+def _pathway_gate(
+    pathway, rol: datetime, rol_day: date, today: date, profile, *, oet_late: bool
+) -> list[Risk]:
+    if pathway is None or not pathway.is_open or not (oet_late or today > rol_day):
+        return []
+    return [
+        _gate_risk(
+            PATHWAY,
+            "Your ECFMG Pathway is projected to be accepted",
+            "too late" if oet_late else "after the deadline has passed",
+            rol,
+            profile,
+            "Complete the Pathway application and its OET requirement as early as possible.",
+        )
+    ]

@@ -130,64 +130,73 @@ def check_new_attempt(*, exam: str, test_date: date, attempts: Sequence[PastAtte
 
     `attempts` are all the applicant's recorded attempts at every Step: four failures at any Step bar
     all Steps. Raises ValidationError keyed by "test_date", naming the rule and its source.
+    The checks run in a fixed order so an applicant always sees the most fundamental refusal first.
     """
     limit = limit_in_force(exam=exam, day=test_date, limits=limits)
     if limit is None:
         return
     label = Exam(exam).label
     url = source(limit.source_url)
+    _check_not_barred_by_other_step(exam, attempts, limit, url)
+    same = sorted(a.test_date for a in attempts if a.exam == exam)
+    _check_attempts_per_step(label, same, limit, url)
+    dates = sorted([*same, test_date])
+    _check_attempts_in_12_months(dates, limit, url)
+    _check_last_attempt_spacing(label, dates, limit, url)
+
+
+def _refuse_test_date(message: str) -> ValidationError:
+    return ValidationError({"test_date": message})
+
+
+def _check_not_barred_by_other_step(exam: str, attempts: Sequence[PastAttempt], limit, url: str) -> None:
+    """Every allowed attempt at another Step used without a pass bars all Steps."""
     for other in Exam.values:
         tries = [a for a in attempts if a.exam == other]
         if len(tries) >= limit.max_attempts and not any(a.passed for a in tries) and other != exam:
-            raise ValidationError(
-                {
-                    "test_date": (
-                        f"USMLE bars anyone with {limit.max_attempts} attempts at a Step without passing "
-                        f"({Exam(other).label}) from every Step{url}."
-                    )
-                }
+            raise _refuse_test_date(
+                f"USMLE bars anyone with {limit.max_attempts} attempts at a Step without passing "
+                f"({Exam(other).label}) from every Step{url}."
             )
-    same = sorted(a.test_date for a in attempts if a.exam == exam)
+
+
+def _check_attempts_per_step(label: str, same: list[date], limit, url: str) -> None:
     if len(same) >= limit.max_attempts:
-        raise ValidationError(
-            {
-                "test_date": (
-                    f"USMLE allows at most {limit.max_attempts} attempts per Step, incomplete attempts "
-                    f"included; {label} already has {len(same)}{url}."
-                )
-            }
+        raise _refuse_test_date(
+            f"USMLE allows at most {limit.max_attempts} attempts per Step, incomplete attempts "
+            f"included; {label} already has {len(same)}{url}."
         )
-    dates = sorted([*same, test_date])
-    if limit.max_in_12_months:
-        for start in dates:
-            window = [d for d in dates if start <= d < add_months(start, 12)]
-            if len(window) > limit.max_in_12_months:
-                raise ValidationError(
-                    {
-                        "test_date": (
-                            f"USMLE allows at most {limit.max_in_12_months} attempts at the same Step within "
-                            f"any 12 months{url}."
-                        )
-                    }
-                )
-    if len(dates) == limit.max_attempts and len(dates) > 1:
-        # The spacing rule only binds the last allowed attempt (the limit is 4, spacing is "4th attempt").
-        last, first, previous = dates[-1], dates[0], dates[-2]
-        earliest = max(
-            add_months(first, limit.min_months_after_first_for_last or 0),
-            add_months(previous, limit.min_months_after_previous_for_last or 0),
-        )
-        if last < earliest:
-            raise ValidationError(
-                {
-                    "test_date": (
-                        f"Your last allowed {label} attempt must be at least "
-                        f"{limit.min_months_after_first_for_last} months after the first and "
-                        f"{limit.min_months_after_previous_for_last} months after the most recent one: "
-                        f"not before {earliest:%d %b %Y}{url}."
-                    )
-                }
+
+
+def _check_attempts_in_12_months(dates: list[date], limit, url: str) -> None:
+    """No 12-month window, starting at any attempt, may hold more attempts than the rule allows."""
+    if not limit.max_in_12_months:
+        return
+    for start in dates:
+        window = [d for d in dates if start <= d < add_months(start, 12)]
+        if len(window) > limit.max_in_12_months:
+            raise _refuse_test_date(
+                f"USMLE allows at most {limit.max_in_12_months} attempts at the same Step within "
+                f"any 12 months{url}."
             )
+
+
+def _check_last_attempt_spacing(label: str, dates: list[date], limit, url: str) -> None:
+    # The spacing rule only binds the last allowed attempt (the limit is 4, spacing is "4th attempt").
+    if not (len(dates) == limit.max_attempts and len(dates) > 1):
+        return
+    last, first, previous = dates[-1], dates[0], dates[-2]
+    earliest = max(
+        add_months(first, limit.min_months_after_first_for_last or 0),
+        add_months(previous, limit.min_months_after_previous_for_last or 0),
+    )
+    if last < earliest:
+        raise _refuse_test_date(
+            f"Your last allowed {label} attempt must be at least "
+            f"{limit.min_months_after_first_for_last} months after the first and "
+            f"{limit.min_months_after_previous_for_last} months after the most recent one: "
+            f"not before {earliest:%d %b %Y}{url}."
+        )
 
 
 def attempts_left(*, exam: str, attempts: Sequence[PastAttempt], day: date, limits=None) -> int | None:
