@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import zoneinfo
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,6 +19,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+# The score scales of the exams and the length of free-text reasons: fixed by the exams' formats, not
+# rules that change by season, so they are constants, defined here once for the models, forms and API.
+USMLE_SCORE_MIN, USMLE_SCORE_MAX = 1, 300
+OET_SUBTEST_MAX = 500
+REASON_MAX_LENGTH = 300
+# Dates typed by people: nothing on a medical career path happened before this.
+EARLIEST_DATE = date(1950, 1, 1)
 
 
 class Confidence(models.TextChoices):
@@ -228,6 +237,11 @@ class MilestoneQuerySet(models.QuerySet):
     def applicable(self):
         return self.filter(is_applicable=True)
 
+    def of_applicant(self, applicant):
+        """The milestones on `applicant`'s pathway (a user or a user id), each with its template."""
+        applicant_id = getattr(applicant, "pk", applicant)
+        return self.applicable().filter(applicant_id=applicant_id).select_related("template")
+
     def open(self):
         return self.applicable().filter(status__in=[Milestone.Status.NOT_STARTED, Milestone.Status.IN_PROGRESS])
 
@@ -251,7 +265,7 @@ class Milestone(models.Model):
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="milestones")
     template = models.ForeignKey(MilestoneTemplate, on_delete=models.PROTECT, related_name="milestones")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
-    waived_reason = models.CharField(max_length=300, blank=True)
+    waived_reason = models.CharField(max_length=REASON_MAX_LENGTH, blank=True)
     # Stored so dashboards and the reminder sweep can filter and sort in SQL.
     due_at = models.DateTimeField(null=True, blank=True)
     due_projected = models.BooleanField(default=False, help_text="The deadline rests on a projected date.")
@@ -296,7 +310,7 @@ class ExamAttempt(models.Model):
     result_date = models.DateField(null=True, blank=True)
     passed = models.BooleanField(null=True, blank=True, help_text="Empty until the result is out.")
     score = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(300)]
+        null=True, blank=True, validators=[MinValueValidator(USMLE_SCORE_MIN), MaxValueValidator(USMLE_SCORE_MAX)]
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -310,10 +324,10 @@ class ExamAttempt(models.Model):
 class OETResult(models.Model):
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="oet_results")
     test_date = models.DateField()
-    listening = models.PositiveSmallIntegerField(validators=[MaxValueValidator(500)])
-    reading = models.PositiveSmallIntegerField(validators=[MaxValueValidator(500)])
-    speaking = models.PositiveSmallIntegerField(validators=[MaxValueValidator(500)])
-    writing = models.PositiveSmallIntegerField(validators=[MaxValueValidator(500)])
+    listening = models.PositiveSmallIntegerField(validators=[MaxValueValidator(OET_SUBTEST_MAX)])
+    reading = models.PositiveSmallIntegerField(validators=[MaxValueValidator(OET_SUBTEST_MAX)])
+    speaking = models.PositiveSmallIntegerField(validators=[MaxValueValidator(OET_SUBTEST_MAX)])
+    writing = models.PositiveSmallIntegerField(validators=[MaxValueValidator(OET_SUBTEST_MAX)])
     candidate_number = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

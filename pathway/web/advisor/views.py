@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from milestones.models import Milestone
-from pathway.access import get_applicant_for, role_required
+from pathway.access import get_applicant_for, get_milestone_for, role_required
 from pathway.models import User
 from pathway.web.applicant.dashboard import dashboard_context, milestone_context
 
@@ -39,9 +38,7 @@ def student_milestone(request, pk: int, key: str):
     student = get_applicant_for(request.user, pk)
     if student == request.user:
         return redirect("applicant:milestone_detail", key=key)
-    milestone = get_object_or_404(
-        Milestone.objects.applicable().filter(applicant=student).select_related("template"), template__key=key
-    )
+    milestone = get_milestone_for(request.user, key, applicant=student)
     context = milestone_context(milestone=milestone, read_only=True)
     context["student"] = student
     return render(request, "applicant/milestone_detail.html", context)

@@ -11,9 +11,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -22,8 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from icalendar import Calendar, Event
 
 from milestones.models import ApplicantProfile, CycleEvent, Milestone, new_calendar_token
-from pathway.access import role_required
-from pathway.models import User
+from pathway.access import applicant_only, profile_for_calendar_token, profile_of
 
 PRODID = "-//Residency Pathway Planner//Calendar feed//EN"
 UID_DOMAIN = "pathway-planner"
@@ -34,9 +32,8 @@ FEED_STATUSES = (Milestone.Status.NOT_STARTED, Milestone.Status.IN_PROGRESS, Mil
 def feed_milestones(applicant_id: int):
     """The applicant's dated deadlines, open or done (one query)."""
     return (
-        Milestone.objects.applicable()
-        .filter(applicant_id=applicant_id, status__in=FEED_STATUSES, due_at__isnull=False)
-        .select_related("template")
+        Milestone.objects.of_applicant(applicant_id)
+        .filter(status__in=FEED_STATUSES, due_at__isnull=False)
         .order_by("due_at", "template__order")
     )
 
@@ -114,12 +111,7 @@ def build_feed(profile: ApplicantProfile, *, now: datetime | None = None) -> Cal
 @require_GET
 def calendar_feed(request, token: str):
     """The .ics feed; the token in the URL is the credential, so unknown tokens are simply 404."""
-    profile = get_object_or_404(
-        ApplicantProfile.objects.select_related("target_cycle"),
-        calendar_token=token,
-        user__is_active=True,
-        user__role=User.Role.APPLICANT,
-    )
+    profile = profile_for_calendar_token(token)
     response = HttpResponse(build_feed(profile).to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="pathway.ics"'
     response["X-Robots-Tag"] = "noindex"
@@ -134,11 +126,12 @@ def regenerate_calendar_token(*, profile: ApplicantProfile) -> ApplicantProfile:
     return profile
 
 
-@login_required
-@role_required(User.Role.APPLICANT)
+@applicant_only
 @require_POST
 def calendar_regenerate(request):
-    profile = get_object_or_404(ApplicantProfile, user=request.user)
+    profile = profile_of(request.user)
+    if profile is None:
+        raise Http404
     regenerate_calendar_token(profile=profile)
     messages.success(request, "New calendar link created. The old link no longer works: update your calendar app.")
     if request.htmx:

@@ -18,6 +18,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from milestones.models import (
+    EARLIEST_DATE,
+    REASON_MAX_LENGTH,
+    USMLE_SCORE_MAX,
+    USMLE_SCORE_MIN,
     ApplicantProfile,
     ApplicantType,
     MatchCycle,
@@ -26,7 +30,6 @@ from milestones.models import (
     USCEEntry,
 )
 
-EARLIEST_DATE = date(1950, 1, 1)
 DEFAULT_TIME_ZONE = "America/New_York"
 MAX_SPECIALTIES = 12
 
@@ -348,7 +351,7 @@ class StatusForm(MilestoneForm):
     reason = forms.CharField(
         label="Why it does not apply to you",
         required=False,
-        max_length=300,
+        max_length=REASON_MAX_LENGTH,
         help_text="Needed only when you mark it waived.",
     )
     completed_on = date_field(
@@ -376,6 +379,7 @@ class StatusForm(MilestoneForm):
         return cleaned
 
 
+SCORE_RANGE_MESSAGE = f"A USMLE score is between {USMLE_SCORE_MIN} and {USMLE_SCORE_MAX}."
 PASSED_CHOICES = [("", "No result yet"), ("yes", "Passed"), ("no", "Failed")]
 
 
@@ -397,13 +401,14 @@ class ExamAttemptForm(MilestoneForm):
     score = forms.IntegerField(
         label="Three-digit score",
         required=False,
-        min_value=1,
-        max_value=300,
-        help_text="Step 2 CK and Step 3 report a score from 1 to 300; Step 1 is pass/fail only.",
+        min_value=USMLE_SCORE_MIN,
+        max_value=USMLE_SCORE_MAX,
+        help_text=f"Step 2 CK and Step 3 report a score from {USMLE_SCORE_MIN} to {USMLE_SCORE_MAX}; "
+        "Step 1 is pass/fail only.",
         error_messages={
             "invalid": "Enter the score as a whole number, e.g. 245.",
-            "min_value": "A USMLE score is between 1 and 300.",
-            "max_value": "A USMLE score is between 1 and 300.",
+            "min_value": SCORE_RANGE_MESSAGE,
+            "max_value": SCORE_RANGE_MESSAGE,
         },
     )
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pathway.access import role_required
-from pathway.models import ApiToken, User
+from pathway.access import applicant_only, get_token_for
+from pathway.models import ApiToken
 from pathway.tokens import api_token_create, api_token_revoke
 
 
@@ -22,8 +21,7 @@ class ApiTokenForm(forms.Form):
 
 
 @never_cache
-@login_required
-@role_required(User.Role.APPLICANT)
+@applicant_only
 @require_http_methods(["GET", "POST"])
 def token_list(request):
     """List the applicant's tokens and create new ones; the new secret is rendered once, never redirected."""
@@ -36,11 +34,10 @@ def token_list(request):
     return render(request, "applicant/api_tokens.html", {"form": form, "tokens": tokens, "new_secret": new_secret})
 
 
-@login_required
-@role_required(User.Role.APPLICANT)
+@applicant_only
 @require_POST
 def token_revoke(request, pk: int):
-    token = get_object_or_404(ApiToken.objects.active(), pk=pk, user=request.user)
+    token = get_token_for(request.user, pk)
     api_token_revoke(token=token)
     messages.success(request, f"Token “{token.name}” revoked. Programs using it can no longer reach the API.")
     return redirect("applicant:api_tokens")

@@ -12,11 +12,10 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -26,8 +25,7 @@ from django_htmx.http import trigger_client_event
 from milestones import services
 from milestones.models import ApplicantProfile, CycleEvent, Milestone
 from pathway import accounts
-from pathway.access import role_required
-from pathway.models import User
+from pathway.access import applicant_only, get_evidence_for, get_milestone_for, profile_of
 
 from . import your_data
 from .dashboard import dashboard_context, milestone_context, progress_for
@@ -49,23 +47,6 @@ PATHWAY_CHANGED = "pathway-changed"
 REMINDER_HISTORY = 50
 
 
-def applicant_only(view):
-    """Logged-in applicants only; everyone else gets 404."""
-    return login_required(role_required(User.Role.APPLICANT)(view))
-
-
-def own_profile(user) -> ApplicantProfile | None:
-    return ApplicantProfile.objects.select_related("target_cycle").filter(user=user).first()
-
-
-def own_milestone(request, key: str) -> Milestone:
-    """The logged-in applicant's own applicable milestone; anyone else's key is a 404."""
-    return get_object_or_404(
-        Milestone.objects.applicable().filter(applicant=request.user).select_related("template"),
-        template__key=key,
-    )
-
-
 # --- Onboarding and profile --------------------------------------------------------------------------
 
 
@@ -73,7 +54,7 @@ def own_milestone(request, key: str) -> Milestone:
 @require_http_methods(["GET", "POST"])
 def onboarding(request):
     """The short form after sign-up that creates the profile and plans the pathway."""
-    if own_profile(request.user) is not None:
+    if profile_of(request.user) is not None:
         return redirect("applicant:settings_profile")
     return _profile_form(request, ApplicantProfile(user=request.user))
 
@@ -82,7 +63,7 @@ def onboarding(request):
 @require_http_methods(["GET", "POST"])
 def settings_profile(request):
     """The same facts, changed later; a change of type, visa, date or cycle re-plans (evidence kept)."""
-    profile = own_profile(request.user)
+    profile = profile_of(request.user)
     if profile is None:
         return redirect("applicant:onboarding")
     return _profile_form(request, profile)
@@ -136,15 +117,10 @@ def dashboard_progress(request):
 @applicant_only
 @require_GET
 def timeline(request):
-    profile = own_profile(request.user)
+    profile = profile_of(request.user)
     if profile is None:
         return redirect("applicant:onboarding")
-    milestones = list(
-        Milestone.objects.applicable()
-        .filter(applicant=request.user)
-        .select_related("template")
-        .order_by("template__order")
-    )
+    milestones = list(Milestone.objects.of_applicant(request.user).order_by("template__order"))
     events = list(CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"))
     chart = build_timeline(milestones=milestones, events=events, tz=profile.tz, now=timezone.now())
     return render(
@@ -160,7 +136,7 @@ def timeline(request):
 @applicant_only
 @require_GET
 def milestone_detail(request, key: str):
-    milestone = own_milestone(request, key)
+    milestone = get_milestone_for(request.user, key)
     return render(request, "applicant/milestone_detail.html", milestone_context(milestone=milestone))
 
 
@@ -185,7 +161,7 @@ def _refused(request, milestone: Milestone, form):
 
 def _post_to_milestone(request, key: str, form_class, action, message: str):
     """Validate the form, call the service; refusals (form or service) change nothing."""
-    milestone = own_milestone(request, key)
+    milestone = get_milestone_for(request.user, key)
     if (
         form_class in EVIDENCE_FORMS.values()
         and EVIDENCE_FORMS.get(milestone.template.evidence) is not form_class
@@ -252,9 +228,10 @@ def milestone_note(request, key: str):
 @require_POST
 def milestone_evidence_delete(request, key: str, kind: str, pk: int):
     """Remove one evidence row entered by mistake; another milestone's or applicant's row is a 404."""
-    milestone = own_milestone(request, key)
+    milestone = get_milestone_for(request.user, key)
+    row = get_evidence_for(request.user, milestone, kind=kind, pk=pk)
     try:
-        services.remove_evidence(milestone=milestone, kind=kind, evidence_id=pk, by=request.user)
+        services.remove_evidence(milestone=milestone, kind=kind, evidence_id=row.pk, by=request.user)
     except ObjectDoesNotExist as exc:  # unknown kind, or a row that is not on this milestone
         raise Http404(str(exc)) from exc
     except ValidationError as exc:  # e.g. the step no longer applies: nothing was removed
@@ -268,7 +245,7 @@ def milestone_evidence_delete(request, key: str, kind: str, pk: int):
 @applicant_only
 @require_http_methods(["GET", "POST"])
 def settings_page(request):
-    profile = own_profile(request.user)
+    profile = profile_of(request.user)
     if profile is None:
         return redirect("applicant:onboarding")
     form = NotificationForm(request.POST or None, instance=profile)

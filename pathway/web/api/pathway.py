@@ -1,0 +1,157 @@
+"""The pathway router: the applicant's own milestones, deadlines and risks; status changes; exam attempts.
+
+Pathway endpoints exist for applicants only: advisors and admins get 404, as on the HTML pages.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404
+from ninja import Router, Status
+
+from milestones.models import EvidenceKind, Milestone, TemplatePrerequisite
+from milestones.risks import pathway_risks
+from milestones.services import record_exam_attempt, set_status
+from pathway.access import get_milestone_for, profile_of
+from pathway.lib.times import ET
+from pathway.models import User
+
+from .schemas import AttemptIn, AttemptOut, Message, MilestoneOut, PathwayOut, StatusIn, ValidationErrorOut
+
+router = Router(tags=["pathway"])
+
+
+def _applicant(request) -> User:
+    """Pathway endpoints exist only for applicants: advisors and admins get 404, as on the pages."""
+    user = request.auth
+    if not user.is_applicant:
+        raise Http404
+    return user
+
+
+def _with_prerequisites():
+    """Milestones with their templates' hard prerequisites, in pathway order (one prefetch query)."""
+    hard_prerequisites = Prefetch(
+        "template__prerequisite_links",
+        queryset=TemplatePrerequisite.objects.filter(kind=TemplatePrerequisite.Kind.HARD).select_related(
+            "requires"
+        ),
+        to_attr="hard_prerequisites",
+    )
+    return Milestone.objects.prefetch_related(hard_prerequisites).order_by("template__order", "template__key")
+
+
+def _milestone_for(applicant: User, key: str) -> Milestone:
+    """One of the applicant's own milestones by template key; anyone else's (or none) is 404."""
+    return get_milestone_for(applicant, key, queryset=_with_prerequisites())
+
+
+def _milestone_out(milestone: Milestone, own_keys: set[str]) -> dict:
+    prerequisites = getattr(milestone.template, "hard_prerequisites", None)
+    if prerequisites is None:
+        prerequisites = milestone.template.prerequisite_links.filter(kind=TemplatePrerequisite.Kind.HARD)
+    return {
+        "key": milestone.template.key,
+        "title": milestone.template.title,
+        "phase": milestone.template.phase,
+        "status": milestone.status,
+        "due_at": milestone.due_at.astimezone(ET) if milestone.due_at else None,
+        "projected": milestone.due_projected,
+        # Only prerequisites this applicant actually has (a DO's COMLEX is not an IMG's concern).
+        "prerequisites": [link.requires.key for link in prerequisites if link.requires.key in own_keys],
+    }
+
+
+def _validation_error_response(exc: ValidationError) -> dict:
+    """A service's ValidationError in the same shape as ninja's own 422s: [{"loc": [...], "msg": ...}]."""
+    if hasattr(exc, "error_dict"):
+        return {
+            "detail": [
+                {"loc": ["body"] if field == "__all__" else ["body", field], "msg": message}
+                for field, errors in exc.message_dict.items()
+                for message in errors
+            ]
+        }
+    return {"detail": [{"loc": ["body"], "msg": message} for message in exc.messages]}
+
+
+# --- Endpoints ---------------------------------------------------------------------------------
+
+
+@router.get("/pathway", response={200: PathwayOut, 404: Message})
+def get_pathway(request):
+    """The applicant's profile summary, every milestone with its deadline, and the current risks."""
+    applicant = _applicant(request)
+    profile = profile_of(applicant)
+    if profile is None:
+        return Status(404, {"detail": "No pathway yet: finish onboarding at /onboarding/ first."})
+    milestones = list(_with_prerequisites().of_applicant(applicant))
+    own_keys = {m.template.key for m in milestones}
+    risks = pathway_risks(applicant=applicant, milestones=milestones)
+    return {
+        "applicant": {
+            "type": profile.applicant_type,
+            "target_cycle": profile.target_cycle.year,
+            "time_zone": profile.time_zone,
+        },
+        "milestones": [_milestone_out(m, own_keys) for m in milestones],
+        "risks": [
+            {
+                "code": risk.code,
+                "severity": risk.severity,
+                "message": risk.message,
+                "action": risk.action,
+                "milestone": risk.milestone or None,
+            }
+            for risk in risks
+        ],
+    }
+
+
+@router.patch("/milestones/{key}", response={200: MilestoneOut, 404: Message, 422: ValidationErrorOut})
+def update_milestone(request, key: str, payload: StatusIn):
+    """Change a milestone's status (not_started, in_progress, done, waived), as on the milestone page."""
+    applicant = _applicant(request)
+    milestone = _milestone_for(applicant, key)
+    try:
+        # Atomic here as well, so a rule violation found half-way leaves nothing behind.
+        with transaction.atomic():
+            set_status(
+                milestone=milestone,
+                status=payload.status,
+                by=applicant,
+                reason=payload.reason,
+                completed_on=payload.completed_on,
+            )
+    except ValidationError as exc:
+        return Status(422, _validation_error_response(exc))
+    milestone = _milestone_for(applicant, key)
+    own_keys = set(Milestone.objects.of_applicant(applicant).values_list("template__key", flat=True))
+    return _milestone_out(milestone, own_keys)
+
+
+@router.post(
+    "/milestones/{key}/attempts",
+    response={201: AttemptOut, 404: Message, 422: ValidationErrorOut},
+)
+def create_attempt(request, key: str, payload: AttemptIn):
+    """Record a USMLE attempt on an exam milestone; attempt-limit and timing rules are enforced."""
+    applicant = _applicant(request)
+    milestone = _milestone_for(applicant, key)
+    if milestone.template.evidence != EvidenceKind.EXAM:
+        return Status(
+            422,
+            {
+                "detail": [
+                    {"loc": ["path", "key"], "msg": f"{milestone.template.title} takes no exam attempts."}
+                ]
+            },
+        )
+    try:
+        with transaction.atomic():
+            attempt = record_exam_attempt(milestone=milestone, by=applicant, **payload.dict())
+    except ValidationError as exc:
+        return Status(422, _validation_error_response(exc))
+    return Status(201, attempt)
