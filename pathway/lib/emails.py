@@ -22,7 +22,9 @@ class _Message(EmailMultiAlternatives):
         return super().message(policy=policy.clone(max_line_length=MAX_HEADER_LINE))
 
 
-def send_templated_email(name: str, *, to: list[str], context: dict, headers: dict | None = None, mailer=None):
+def send_templated_email(
+    name: str, *, to: list[str], context: dict, headers: dict | None = None, mailer=None
+):
     """Render and send the `name` email to `to`; returns the message that was sent.
 
     `mailer` is an already-open connection from `django.core.mail.mailers` for callers that send many

@@ -9,7 +9,6 @@ from __future__ import annotations
 import zoneinfo
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -22,6 +21,8 @@ from icalendar import Calendar, Event
 
 from milestones.models import ApplicantProfile, CycleEvent, Milestone, new_calendar_token
 from pathway.access import applicant_only, profile_for_calendar_token, profile_of
+from pathway.lib.times import ET
+from pathway.lib.urls import absolute_url
 
 PRODID = "-//Residency Pathway Planner//Calendar feed//EN"
 UID_DOMAIN = "pathway-planner"
@@ -39,14 +40,16 @@ def feed_milestones(applicant_id: int):
 
 
 def milestone_url(milestone: Milestone) -> str:
-    return settings.SITE_URL + reverse("applicant:milestone_detail", args=[milestone.template.key])
+    return absolute_url("applicant:milestone_detail", milestone.template.key)
 
 
 def milestone_event(milestone: Milestone, *, tz: zoneinfo.ZoneInfo, stamp: datetime) -> Event:
     url = milestone_url(milestone)
     lines = [f"Status: {milestone.get_status_display()}"]
     if milestone.due_projected:
-        lines.append("Projected date: it rests on a date estimated from past years; check the official source.")
+        lines.append(
+            "Projected date: it rests on a date estimated from past years; check the official source."
+        )
     lines.append(f"Details: {url}")
     return Event.new(
         uid=f"milestone-{milestone.pk}@{UID_DOMAIN}",
@@ -84,7 +87,7 @@ def cycle_event_event(event: CycleEvent, *, tz: zoneinfo.ZoneInfo, stamp: dateti
 def build_feed(profile: ApplicantProfile, *, now: datetime | None = None) -> Calendar:
     """The whole feed for one applicant: three queries (profile is passed in with its cycle)."""
     stamp = now or timezone.now()
-    tz = zoneinfo.ZoneInfo(settings.CYCLE_TIME_ZONE)
+    tz = ET
     cal = Calendar.new(
         prodid=PRODID,
         name=f"Pathway Planner: {profile.target_cycle.name}",
@@ -133,7 +136,9 @@ def calendar_regenerate(request):
     if profile is None:
         raise Http404
     regenerate_calendar_token(profile=profile)
-    messages.success(request, "New calendar link created. The old link no longer works: update your calendar app.")
+    messages.success(
+        request, "New calendar link created. The old link no longer works: update your calendar app."
+    )
     if request.htmx:
         return HttpResponseClientRedirect(reverse("applicant:settings"))
     return redirect("applicant:settings")

@@ -10,7 +10,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -32,11 +31,12 @@ from milestones.models import (
 )
 from milestones.projections import expected_result_date, usce_months_by_kind
 from milestones.risks import RED, pathway_risks
+from pathway.access import profile_of
+from pathway.lib.times import days_between, today_in
 
 from .forms import EVIDENCE_FORMS, NoteForm, StatusForm
 
 NEXT_DEADLINES = 8
-ET = zoneinfo.ZoneInfo(settings.CYCLE_TIME_ZONE)
 
 
 # --- Days left ------------------------------------------------------------------------------------
@@ -44,8 +44,7 @@ ET = zoneinfo.ZoneInfo(settings.CYCLE_TIME_ZONE)
 
 def days_left(due_at: datetime, tz: zoneinfo.ZoneInfo, now: datetime | None = None) -> int:
     """Calendar days from today to the deadline's day, both on the applicant's wall clock."""
-    now = now or timezone.now()
-    return (due_at.astimezone(tz).date() - now.astimezone(tz).date()).days
+    return days_between(now or timezone.now(), due_at, tz)
 
 
 def days_left_label(days: int) -> str:
@@ -116,7 +115,7 @@ def progress_of(rows) -> Progress:
 
 def progress_for(applicant) -> Progress:
     """The progress figures alone (one query): what the htmx refresh after an update asks for."""
-    rows = Milestone.objects.applicable().filter(applicant=applicant).values_list("status", "template__phase")
+    rows = Milestone.objects.of_applicant(applicant).values_list("status", "template__phase")
     return progress_of(rows)
 
 
@@ -124,37 +123,44 @@ def progress_for(applicant) -> Progress:
 
 
 def dashboard_context(*, applicant) -> dict:
-    profile = ApplicantProfile.objects.select_related("target_cycle").filter(user=applicant).first()
-    milestones = list(
-        Milestone.objects.applicable()
-        .filter(applicant=applicant)
-        .select_related("template")
-        .order_by("template__order")
+    """Everything the dashboard shows: progress, the next deadlines, what is overdue, and the risks."""
+    profile = profile_of(applicant)
+    milestones = list(Milestone.objects.of_applicant(applicant).order_by("template__order"))
+    context = {"profile": profile, "milestones": milestones, **_progress_context(milestones)}
+    if profile is None:
+        return context
+    overdue, upcoming = _deadlines(milestones, profile.tz, timezone.now())
+    red, amber = _risks_by_severity(pathway_risks(applicant=applicant, milestones=milestones))
+    context.update(
+        tz_name=profile.time_zone,
+        overdue=overdue,
+        next_deadlines=upcoming[:NEXT_DEADLINES],
+        red_risks=red,
+        amber_risks=amber,
+        titles={m.template.key: m.template.title for m in milestones},
     )
+    return context
+
+
+def _progress_context(milestones: list[Milestone]) -> dict:
     progress = progress_of((m.status, m.template.phase) for m in milestones)
-    context = {
-        "profile": profile,
-        "milestones": milestones,
+    return {
         "progress": progress,
         "done_count": progress.done,
         "total_count": progress.total,
         "percent_done": progress.percent,
     }
-    if profile is None:
-        return context
-    now = timezone.now()
+
+
+def _deadlines(milestones: list[Milestone], tz: zoneinfo.ZoneInfo, now: datetime) -> tuple[list, list]:
+    """The open, dated milestones by due date, split into (overdue, upcoming)."""
     dated = sorted((m for m in milestones if m.is_open and m.due_at), key=lambda m: m.due_at)
-    deadlines = [Deadline(m, days_left(m.due_at, profile.tz, now), m.due_at < now) for m in dated]
-    risks = pathway_risks(applicant=applicant, milestones=milestones)
-    context.update(
-        tz_name=profile.time_zone,
-        overdue=[d for d in deadlines if d.overdue],
-        next_deadlines=[d for d in deadlines if not d.overdue][:NEXT_DEADLINES],
-        red_risks=[r for r in risks if r.severity == RED],
-        amber_risks=[r for r in risks if r.severity != RED],
-        titles={m.template.key: m.template.title for m in milestones},
-    )
-    return context
+    deadlines = [Deadline(m, days_left(m.due_at, tz, now), m.due_at < now) for m in dated]
+    return [d for d in deadlines if d.overdue], [d for d in deadlines if not d.overdue]
+
+
+def _risks_by_severity(risks) -> tuple[list, list]:
+    return [r for r in risks if r.severity == RED], [r for r in risks if r.severity != RED]
 
 
 # --- Milestone page -------------------------------------------------------------------------------
@@ -225,10 +231,9 @@ def milestone_links(milestone: Milestone) -> tuple[list[Link], list[Link], dict[
     anchor_keys = [template.deadline_anchor] if template.deadline_kind == DeadlineKind.MILESTONE else []
     related = {
         m.template_id: m
-        for m in Milestone.objects.applicable()
-        .filter(applicant_id=milestone.applicant_id)
-        .filter(Q(template_id__in=ids) | Q(template__key__in=anchor_keys))
-        .select_related("template")
+        for m in Milestone.objects.of_applicant(milestone.applicant_id).filter(
+            Q(template_id__in=ids) | Q(template__key__in=anchor_keys)
+        )
     }
     hard = TemplatePrerequisite.Kind.HARD
     requires = [
@@ -294,7 +299,7 @@ def milestone_context(
     """Everything the milestone page shows. `forms` replaces the blank forms (a refused, bound one)."""
     profile = ApplicantProfile.objects.select_related("target_cycle").get(user_id=milestone.applicant_id)
     now = timezone.now()
-    today = now.astimezone(profile.tz).date()
+    today = today_in(profile.tz, now)
     requires, needed_for, related = milestone_links(milestone)
     context = {
         "milestone": milestone,

@@ -8,13 +8,14 @@ attempt limits...) are checked by the services, whose ValidationErrors are put b
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from milestones.models import (
@@ -29,6 +30,7 @@ from milestones.models import (
     SignalAllowance,
     USCEEntry,
 )
+from pathway.lib.times import applicant_today, today_in
 
 DEFAULT_TIME_ZONE = "America/New_York"
 MAX_SPECIALTIES = 12
@@ -228,7 +230,7 @@ class ProfileForm(FieldTemplate, forms.ModelForm):
         check_date_between(
             value,
             earliest=EARLIEST_DATE,
-            latest=years_from(timezone.localdate(), 6),
+            latest=years_from(today_in(None), 6),
             what="The graduation date",
         )
         return value
@@ -331,11 +333,14 @@ class MilestoneForm(FieldTemplate, ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.milestone = milestone
 
+    @cached_property
+    def today(self) -> date:
+        """The applicant's today: the same day the services judge dates against."""
+        return applicant_today(self.milestone.applicant)
 
-def not_in_future(value: date | None, what: str) -> None:
-    check_date_between(
-        value, earliest=EARLIEST_DATE, latest=timezone.localdate() + timedelta(days=1), what=what
-    )
+
+def not_in_future(value: date | None, what: str, *, today: date) -> None:
+    check_date_between(value, earliest=EARLIEST_DATE, latest=today, what=what)
 
 
 class StatusForm(MilestoneForm):
@@ -366,7 +371,7 @@ class StatusForm(MilestoneForm):
 
     def clean_completed_on(self):
         value = self.cleaned_data["completed_on"]
-        not_in_future(value, "The completion date")
+        not_in_future(value, "The completion date", today=self.today)
         return value
 
     def clean(self):
@@ -415,13 +420,13 @@ class ExamAttemptForm(MilestoneForm):
     def clean_test_date(self):
         value = self.cleaned_data["test_date"]
         check_date_between(
-            value, earliest=EARLIEST_DATE, latest=years_from(timezone.localdate(), 2), what="The test date"
+            value, earliest=EARLIEST_DATE, latest=years_from(self.today, 2), what="The test date"
         )
         return value
 
     def clean_result_date(self):
         value = self.cleaned_data["result_date"]
-        not_in_future(value, "The result date")
+        not_in_future(value, "The result date", today=self.today)
         return value
 
     def clean(self):
@@ -459,7 +464,7 @@ class OETResultForm(MilestoneForm):
 
     def clean_test_date(self):
         value = self.cleaned_data["test_date"]
-        not_in_future(value, "The test date")
+        not_in_future(value, "The test date", today=self.today)
         return value
 
 
@@ -479,9 +484,7 @@ class DocumentForm(MilestoneForm):
 
     def clean_date(self):
         value = self.cleaned_data["date"]
-        check_date_between(
-            value, earliest=EARLIEST_DATE, latest=years_from(timezone.localdate(), 10), what="The date"
-        )
+        check_date_between(value, earliest=EARLIEST_DATE, latest=years_from(self.today, 10), what="The date")
         return value
 
 
@@ -504,9 +507,7 @@ class USCEForm(MilestoneForm):
 
     def _check_date(self, name: str, what: str) -> date:
         value = self.cleaned_data[name]
-        check_date_between(
-            value, earliest=EARLIEST_DATE, latest=years_from(timezone.localdate(), 2), what=what
-        )
+        check_date_between(value, earliest=EARLIEST_DATE, latest=years_from(self.today, 2), what=what)
         return value
 
     def clean_start_date(self):

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from django.urls import reverse
 
 from milestones.models import CycleEvent, Milestone, Phase
+from pathway.lib.times import today_in
 
 RESIDENCY_START = "residency_start"
 LOOK_BACK_DAYS = 30
@@ -187,15 +188,30 @@ def build_timeline(
     href=lambda m: reverse("applicant:milestone_detail", args=[m.template.key]),
 ) -> Timeline:
     """Lay out `milestones` (with templates, in pathway order) and the target cycle's `events`."""
-    today = now.astimezone(tz).date()
-    start = today - timedelta(days=LOOK_BACK_DAYS)
+    timeline = _frame(milestones, events, tz, now)
+    bottom = _place_milestones(timeline, milestones, tz, now, href)
+    timeline.height = int(bottom + FOOTER)
+    _place_events(timeline, events, tz)
+    timeline.ticks = month_ticks(timeline)
+    return timeline
+
+
+def _frame(
+    milestones: list[Milestone], events: list[CycleEvent], tz: zoneinfo.ZoneInfo, now: datetime
+) -> Timeline:
+    """The span: a month back from today to residency start (or the last deadline, or a year ahead)."""
+    today = today_in(tz, now)
     ends = [e.at.astimezone(tz).date() for e in events if e.key == RESIDENCY_START]
     dated_days = [m.due_at.astimezone(tz).date() for m in milestones if m.due_at]
     end = ends[0] if ends else max(dated_days + [today + timedelta(days=365)])
     end = max(end, today + timedelta(days=60))
-    timeline = Timeline(start=start, end=end, today=today)
+    timeline = Timeline(start=today - timedelta(days=LOOK_BACK_DAYS), end=end, today=today)
     timeline.today_x, _ = timeline.x_of(today)
+    return timeline
 
+
+def _place_milestones(timeline: Timeline, milestones, tz: zoneinfo.ZoneInfo, now: datetime, href) -> float:
+    """One row per dated milestone under a row per phase; undated ones are listed apart. Returns the bottom y."""
     y = HEADER
     phase_labels = dict(Phase.choices)
     current_phase = None
@@ -204,41 +220,37 @@ def build_timeline(
         if placed is None:
             timeline.undated.append(milestone)
             continue
-        day, when = placed
         if milestone.template.phase != current_phase:
             current_phase = milestone.template.phase
             timeline.phases.append(
                 PhaseRow(phase_labels.get(current_phase, current_phase), y + PHASE_ROW - 9)
             )
             y += PHASE_ROW
-        status = milestone.status
-        if milestone.is_open and milestone.due_at and milestone.due_at < now:
-            status = "overdue"
-        x, edge = timeline.x_of(day)
-        timeline.items.append(
-            Item(
-                milestone,
-                day,
-                x,
-                y + ROW / 2,
-                status,
-                shorten(milestone.template.title, LABEL_CHARS),
-                when,
-                href(milestone),
-                edge,
-            )
-        )
+        timeline.items.append(_item(timeline, milestone, placed, y + ROW / 2, now, href))
         y += ROW
-    timeline.height = int(y + FOOTER)
+    return y
 
+
+def _item(
+    timeline: Timeline, milestone: Milestone, placed: tuple[date, str], y: float, now: datetime, href
+) -> Item:
+    day, when = placed
+    status = milestone.status
+    if milestone.is_open and milestone.due_at and milestone.due_at < now:
+        status = "overdue"
+    x, edge = timeline.x_of(day)
+    title = shorten(milestone.template.title, LABEL_CHARS)
+    return Item(milestone, day, x, y, status, title, when, href(milestone), edge)
+
+
+def _place_events(timeline: Timeline, events: list[CycleEvent], tz: zoneinfo.ZoneInfo) -> None:
+    """A vertical line per cycle event in the span; labels are nudged apart so they never overlap."""
     previous_label_x = -EVENT_LABEL_GAP
     for event in sorted(events, key=lambda e: e.at):
         day = event.at.astimezone(tz).date()
-        if not start <= day <= end:
+        if not timeline.start <= day <= timeline.end:
             continue
         x, _ = timeline.x_of(day)
         label_x = max(x, previous_label_x + EVENT_LABEL_GAP)
         previous_label_x = label_x
         timeline.events.append(EventLine(event, day, x, label_x, shorten(event.title, EVENT_LABEL_CHARS)))
-    timeline.ticks = month_ticks(timeline)
-    return timeline

@@ -31,7 +31,9 @@ def token_list(request):
         _token, new_secret = api_token_create(user=request.user, name=form.cleaned_data["name"])
         form = ApiTokenForm()
     tokens = ApiToken.objects.active().filter(user=request.user)
-    return render(request, "applicant/api_tokens.html", {"form": form, "tokens": tokens, "new_secret": new_secret})
+    return render(
+        request, "applicant/api_tokens.html", {"form": form, "tokens": tokens, "new_secret": new_secret}
+    )
 
 
 @applicant_only
@@ -41,4 +43,3 @@ def token_revoke(request, pk: int):
     api_token_revoke(token=token)
     messages.success(request, f"Token “{token.name}” revoked. Programs using it can no longer reach the API.")
     return redirect("applicant:api_tokens")
-

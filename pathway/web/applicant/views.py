@@ -275,7 +275,9 @@ def _settings_context(request, profile: ApplicantProfile, form) -> dict:
         "profile": profile,
         "form": form,
         "reminders": list(reminders_for(request.user)[:REMINDER_HISTORY]),
-        "feed_url": request.build_absolute_uri(reverse("applicant:calendar_feed", args=[profile.calendar_token])),
+        "feed_url": request.build_absolute_uri(
+            reverse("applicant:calendar_feed", args=[profile.calendar_token])
+        ),
         "tz_name": profile.time_zone,
     }
 
