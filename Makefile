@@ -46,8 +46,9 @@ run: $(VENV)/.installed  ## migrate, load the pathway data and demo accounts, st
 	$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT) & \
 	wait -n
 
-lint: $(VENV)/.installed-test  ## ruff and the migrations check
+lint: $(VENV)/.installed-test  ## ruff, the layer contracts (import-linter) and the migrations check
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 test: lint  ## lint, then the whole test suite (real PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
