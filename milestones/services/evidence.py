@@ -63,25 +63,59 @@ def record_exam_attempt(
     exam = milestone.template.exam
     if not exam:
         raise ValidationError(f"{milestone.template.title} has no USMLE Step configured.")
-    today = applicant_today(milestone.applicant)
+    _check_attempt_dates(
+        test_date=test_date,
+        result_date=result_date,
+        has_result=passed is not None or score is not None,
+        today=applicant_today(milestone.applicant),
+    )
+    if score is not None:
+        passed = _passed_by_score(exam=exam, test_date=test_date, score=score, passed=passed)
+    _check_attempt_allowed(milestone, exam=exam, test_date=test_date)
+    attempt = ExamAttempt.objects.create(
+        milestone=milestone,
+        exam=exam,
+        test_date=test_date,
+        result_date=result_date,
+        passed=passed,
+        score=score,
+    )
+    _progress_after_evidence(milestone, passed=passed, on=result_date or test_date, by=by)
+    return attempt
+
+
+def _check_attempt_dates(*, test_date: date, result_date: date | None, has_result: bool, today: date) -> None:
+    """A booked test may lie ahead (within a year); a result needs a test that took place, and a date."""
     _check_not_too_far_ahead(test_date, "test_date", today)
-    if test_date > today and (passed is not None or score is not None or result_date):
+    if test_date > today and (has_result or result_date):
         raise ValidationError({"passed": "A result cannot be recorded for a test that has not happened yet."})
     if result_date and result_date < test_date:
         raise ValidationError({"result_date": "The result cannot come before the test date."})
     if result_date and result_date > today:
         raise ValidationError({"result_date": "The result date cannot be in the future."})
-    if score is not None:
-        if not 1 <= score <= 300:
-            raise ValidationError({"score": "USMLE scores run from 1 to 300."})
-        judgement = rule_checks.judge_score(exam=exam, test_date=test_date, score=score)
-        standard = rule_checks.standard_in_force(exam=exam, day=test_date)
-        if standard is not None and standard.pass_fail_only:
-            raise ValidationError({"score": judgement.reason})
-        if judgement.passed is not None:
-            if passed is not None and passed != judgement.passed:
-                raise ValidationError({"passed": f"That does not match the score: {judgement.reason}"})
-            passed = judgement.passed
+
+
+def _passed_by_score(*, exam: str, test_date: date, score: int, passed: bool | None) -> bool | None:
+    """`passed` as the score decides it under the standard in force on the test date.
+
+    The score wins over what the applicant ticked; a contradiction is refused rather than guessed at.
+    Without a standard on file the score cannot be judged, so the applicant's `passed` stands.
+    """
+    if not 1 <= score <= 300:
+        raise ValidationError({"score": "USMLE scores run from 1 to 300."})
+    judgement = rule_checks.judge_score(exam=exam, test_date=test_date, score=score)
+    standard = rule_checks.standard_in_force(exam=exam, day=test_date)
+    if standard is not None and standard.pass_fail_only:
+        raise ValidationError({"score": judgement.reason})
+    if judgement.passed is None:
+        return passed
+    if passed is not None and passed != judgement.passed:
+        raise ValidationError({"passed": f"That does not match the score: {judgement.reason}"})
+    return judgement.passed
+
+
+def _check_attempt_allowed(milestone: Milestone, *, exam: str, test_date: date) -> None:
+    """The attempt-limit rules, over all the applicant's attempts at every Step."""
     # Lock the applicant's exam milestones so two concurrent submissions cannot both pass the limit.
     list(
         Milestone.objects.select_for_update().filter(
@@ -93,16 +127,6 @@ def record_exam_attempt(
         for a in ExamAttempt.objects.filter(milestone__applicant_id=milestone.applicant_id)
     ]
     rule_checks.check_new_attempt(exam=exam, test_date=test_date, attempts=previous)
-    attempt = ExamAttempt.objects.create(
-        milestone=milestone,
-        exam=exam,
-        test_date=test_date,
-        result_date=result_date,
-        passed=passed,
-        score=score,
-    )
-    _progress_after_evidence(milestone, passed=passed, on=result_date or test_date, by=by)
-    return attempt
 
 
 @transaction.atomic
