@@ -26,7 +26,6 @@ TEMPLATES = 20  # milestones per applicant: 50,000 x 20 = 1,000,000
 DUE = 10_000
 ALREADY_PLANNED = 20_000
 SEND_SAMPLE = 2_000
-ENQUEUE = None  # the real milestones.reminders._enqueue, kept while the sweep is timed without it
 REDIS_BENCH_DB = 14
 TARGET_SWEEP_S = 2.0
 TARGET_SEND_PER_S = 100.0
@@ -201,11 +200,11 @@ def load(now: datetime) -> dict:
 
 def time_sweeps(now: datetime) -> dict:
     from milestones import reminders
+    from milestones.reminders import postgresql
 
-    global ENQUEUE
-    ENQUEUE = reminders._enqueue
-    reminders._enqueue = lambda ids, digests: None  # timed separately below
-    reminders._postgresql_zone_names()  # a per-process cache: warm it like a long-running worker would
+    # plan_due_reminders only plans and returns the ids (enqueueing is milestones.tasks' job, timed
+    # separately below).
+    postgresql.zone_names()  # a per-process cache: warm it like a long-running worker would
     started = time.perf_counter()
     first = reminders.plan_due_reminders(now=now)
     first_s = time.perf_counter() - started
@@ -221,10 +220,12 @@ def time_enqueue(ids: list[int]) -> float | None:
         return None
     import redis
 
+    from milestones.tasks import enqueue
+
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     client.flushdb()
     started = time.perf_counter()
-    ENQUEUE(ids, [])
+    enqueue(ids, [])
     elapsed = time.perf_counter() - started
     client.flushdb()
     return elapsed
@@ -234,14 +235,15 @@ def time_in_process_sends(ids: list[int]) -> dict:
     """deliver_reminder in this process: first with a new SMTP connection per email, then with the
     per-process connection reuse that workers use."""
     from milestones import reminders
+    from milestones.reminders import smtp
 
     half = len(ids) // 2
-    reuse = reminders.SMTP_REUSE_IDLE_SECONDS
-    reminders.SMTP_REUSE_IDLE_SECONDS = -1.0  # every connection counts as stale: reconnect per email
+    reuse = smtp.SMTP_REUSE_IDLE_SECONDS
+    smtp.SMTP_REUSE_IDLE_SECONDS = -1.0  # every connection counts as stale: reconnect per email
     started = time.perf_counter()
     outcomes = [reminders.deliver_reminder(reminder_id=pk) for pk in ids[:half]]
     fresh_s = time.perf_counter() - started
-    reminders.SMTP_REUSE_IDLE_SECONDS = reuse
+    smtp.SMTP_REUSE_IDLE_SECONDS = reuse
     started = time.perf_counter()
     outcomes += [reminders.deliver_reminder(reminder_id=pk) for pk in ids[half:]]
     persistent_s = time.perf_counter() - started

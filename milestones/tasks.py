@@ -1,20 +1,25 @@
 """Celery tasks: thin adapters that take ids and call the services in milestones.reminders.
 
 The services re-check everything; the tasks only add Celery's retry, acknowledgement and failure
-semantics. Enqueue with ids after commit, never with model instances or far-future ETAs.
+semantics. This is also the one place that enqueues: the reminders package plans and sweeps and returns
+ids, and `plan_and_enqueue` / `requeue_and_enqueue` hand them to the broker after commit, with ids,
+never with model instances or far-future ETAs. (The dependency runs one way: tasks -> reminders.)
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import beat_init, task_prerun
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 
 from . import reminders
 
@@ -75,11 +80,48 @@ def send_digest(self, digest_id: int) -> str:
     return reminders.deliver_digest(digest_id=digest_id)
 
 
+# --- Enqueueing -------------------------------------------------------------------------------------
+
+
+def enqueue(reminder_ids: Sequence[int], digest_ids: Sequence[int]) -> None:
+    """Hand ids to the broker now. Call it through `enqueue_after_commit`."""
+    if not reminder_ids and not digest_ids:
+        return
+    # One producer (one broker connection) for the whole batch: a sweep can enqueue thousands.
+    with send_reminder.app.producer_or_acquire() as producer:
+        for pk in reminder_ids:
+            send_reminder.apply_async((pk,), producer=producer)
+        for pk in digest_ids:
+            send_digest.apply_async((pk,), producer=producer)
+
+
+def enqueue_after_commit(reminder_ids: Sequence[int], digest_ids: Sequence[int]) -> None:
+    """Enqueue once the current transaction commits (at once when there is none), so a worker never
+    sees an uncommitted row."""
+    # `enqueue` is looked up now, not at import: tests and the integration suite replace it.
+    transaction.on_commit(functools.partial(enqueue, list(reminder_ids), list(digest_ids)))
+
+
+def plan_and_enqueue(*, now: datetime | None = None) -> reminders.PlanResult:
+    """Plan what has come due, then enqueue the rows that go alone and the new digests after commit."""
+    result = reminders.plan_due_reminders(now=now)
+    enqueue_after_commit(result.enqueued, result.digests)
+    return result
+
+
+def requeue_and_enqueue(*, now: datetime | None = None, older_than: timedelta | None = None) -> int:
+    """Return stuck rows to "planned" and enqueue every orphaned planned row again, after commit;
+    returns how many were enqueued."""
+    requeued = reminders.requeue_stuck(now=now, older_than=older_than)
+    enqueue_after_commit(requeued.reminder_ids, requeued.digest_ids)
+    return requeued.count
+
+
 @shared_task
 def plan_reminders() -> int:
     """The beat tick: return stuck rows to the queue, then plan and enqueue what has come due."""
-    requeued = reminders.requeue_stuck()
-    result = reminders.plan_due_reminders()
+    requeued = requeue_and_enqueue()
+    result = plan_and_enqueue()
     if result.planned or requeued:
         log.info(
             "planned %d reminders (%d enqueued, %d new digests), requeued %d",
@@ -89,6 +131,9 @@ def plan_reminders() -> int:
             requeued,
         )
     return len(result.planned)
+
+
+# --- Signals ----------------------------------------------------------------------------------------
 
 
 @beat_init.connect

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from milestones import reminders
+from milestones import tasks
 from milestones.models import ApplicantProfile, MatchCycle, Milestone, MilestoneTemplate, Reminder
 from pathway.models import User
 
@@ -50,7 +50,7 @@ class Recorder:
 
     `pause_after(n)`: after n messages, hold every new transaction at RCPT until `resume()`, so a test
     can kill the worker while its processes are provably mid-SMTP and none is between "accepted"
-    and "marked sent" (the at-least-once window documented in milestones/reminders.py).
+    and "marked sent" (the at-least-once window documented in milestones/reminders/__init__.py).
     """
 
     def __init__(self):
@@ -210,7 +210,7 @@ def publish(app: Celery, ids: list[int]) -> None:
 
 def due_reminders(n: int, app: Celery, monkeypatch) -> list[int]:
     """n applicants with one milestone each whose 7-day reminder is due; planned by the real sweep."""
-    monkeypatch.setattr(reminders, "_enqueue", lambda ids, digests: publish(app, ids))
+    monkeypatch.setattr(tasks, "enqueue", lambda ids, digests: publish(app, ids))
     cycle, _ = MatchCycle.objects.get_or_create(year=2027, defaults={"name": "2027 Match"})
     template = MilestoneTemplate.objects.create(
         key="rol",
@@ -231,7 +231,7 @@ def due_reminders(n: int, app: Celery, monkeypatch) -> list[int]:
     )  # fmt: skip
     due = timezone.now() + timedelta(days=3)
     Milestone.objects.bulk_create(Milestone(applicant=u, template=template, due_at=due) for u in users)
-    planned = reminders.plan_due_reminders().planned  # commits, then publishes each id once
+    planned = tasks.plan_and_enqueue().planned  # commits, then publishes each id once
     assert len(planned) == n
     return planned
 
@@ -299,7 +299,7 @@ def test_a_worker_killed_mid_batch_and_restarted_delivers_every_reminder_exactly
 
         # The sweeper's job, with no grace period because the worker is known dead: stuck rows go back
         # to planned and every planned row is enqueued again (reserved messages died with the worker).
-        reminders.requeue_stuck(older_than=timedelta(0))
+        tasks.requeue_and_enqueue(older_than=timedelta(0))
         worker = workers(smtp.port)
 
         wait_for(lambda: statuses()[Reminder.Status.SENT] == 600, "600 sent rows", worker.tail)

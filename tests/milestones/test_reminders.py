@@ -18,7 +18,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from milestones import reminders
+from milestones import reminders, tasks
 from milestones.models import (
     ApplicantProfile,
     DigestDelivery,
@@ -27,6 +27,8 @@ from milestones.models import (
     MilestoneTemplate,
     Reminder,
 )
+from milestones.reminders import portable as portable_planner
+from milestones.reminders import postgresql as postgresql_planner
 from milestones.tasks import plan_reminders, send_digest, send_reminder
 from pathway.models import User
 
@@ -208,7 +210,7 @@ def test_it_enqueues_new_rows_only_after_commit(django_capture_on_commit_callbac
 
     with time_machine.travel(at("2027-03-13 09:05", "America/New_York"), tick=False):
         with django_capture_on_commit_callbacks() as callbacks:
-            result = reminders.plan_due_reminders()
+            result = tasks.plan_and_enqueue()
         assert enqueued == []
         for callback in callbacks:
             callback()
@@ -397,13 +399,13 @@ def test_the_sweeper_returns_stuck_rows_and_reenqueues_orphans(
         time_machine.travel(claimed_at + timedelta(minutes=9), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        assert reminders.requeue_stuck() == 0
+        assert tasks.requeue_and_enqueue() == 0
     due_reminder.refresh_from_db()
     assert due_reminder.status == Reminder.Status.SENDING and enqueued == []
 
     with time_machine.travel(claimed_at + timedelta(minutes=11), tick=False):
         with django_capture_on_commit_callbacks(execute=True):
-            assert reminders.requeue_stuck() == 1
+            assert tasks.requeue_and_enqueue() == 1
         due_reminder.refresh_from_db()
         assert due_reminder.status == Reminder.Status.PLANNED and enqueued == [due_reminder.pk]
         assert send_reminder(due_reminder.pk) == "sent"
@@ -639,6 +641,6 @@ def test_the_postgresql_sweep_plans_exactly_what_the_portable_one_does(postgres)
         return found
 
     for now in moments:
-        portable = planned_by(reminders._insert_due_portable, now)
+        portable = planned_by(portable_planner.insert_due, now)
         assert portable, now
-        assert planned_by(reminders._insert_due_postgresql, now) == portable
+        assert planned_by(postgresql_planner.insert_due, now) == portable
