@@ -96,21 +96,9 @@ def template_values(raw: dict) -> dict:
 
 def validate(data: dict) -> list[str]:
     """Every problem in the files, worded for whoever edits them; empty when they can be loaded."""
-    problems = []
+    # Templates may anchor to events already in the database (an admin addition) or in the files.
     event_keys = set(CycleEvent.objects.values_list("key", flat=True).distinct())
-    for cycle in data["cycles"].get("cycles", []):
-        for event in cycle.get("events", []):
-            event_keys.add(event["key"])
-            if event.get("status") not in Confidence.values:
-                problems.append(
-                    f"cycle {cycle['year']} event {event['key']}: unknown status {event.get('status')!r}."
-                )
-            try:
-                parse_et(event["at"])
-            except (TypeError, ValueError):
-                problems.append(
-                    f"cycle {cycle['year']} event {event['key']}: 'at' must be 'YYYY-MM-DD HH:MM'."
-                )
+    problems = _cycle_problems(data["cycles"].get("cycles", []), event_keys)
     templates, prerequisites = {}, {}
     for raw in data["templates"].get("templates", []):
         key = raw["key"]
@@ -121,19 +109,42 @@ def validate(data: dict) -> list[str]:
         prerequisites[key] = list(raw.get("hard_prerequisites") or []) + list(
             raw.get("soft_prerequisites") or []
         )
-        if values["phase"] not in Phase.values:
-            problems.append(f"{key}: unknown phase {values['phase']!r}.")
-        if unknown := set(values["applies_to"]) - set(ApplicantType.values):
-            problems.append(f"{key}: unknown applicant types {sorted(unknown)}.")
-        if values["visa_route"] and values["visa_route"] not in VisaRoute.values:
-            problems.append(f"{key}: unknown visa route {values['visa_route']!r}.")
-        if values["evidence"] not in EvidenceKind.values:
-            problems.append(f"{key}: unknown evidence kind {values['evidence']!r}.")
-        if (values["evidence"] == EvidenceKind.EXAM) != bool(values["exam"]) or (
-            values["exam"] and values["exam"] not in Exam.values
-        ):
-            problems.append(f"{key}: exam milestones need a Step (step1, step2ck, step3), and only they.")
+        problems += _template_problems(key, values)
     problems += graph_problems(templates=templates, prerequisites=prerequisites, event_keys=event_keys)
+    return problems
+
+
+def _cycle_problems(cycles: list[dict], event_keys: set[str]) -> list[str]:
+    """Problems of the cycles' events; adds every event key seen to `event_keys`."""
+    problems = []
+    for cycle in cycles:
+        for event in cycle.get("events", []):
+            event_keys.add(event["key"])
+            where = f"cycle {cycle['year']} event {event['key']}"
+            if event.get("status") not in Confidence.values:
+                problems.append(f"{where}: unknown status {event.get('status')!r}.")
+            try:
+                parse_et(event["at"])
+            except (TypeError, ValueError):
+                problems.append(f"{where}: 'at' must be 'YYYY-MM-DD HH:MM'.")
+    return problems
+
+
+def _template_problems(key: str, values: dict) -> list[str]:
+    """Problems of one template's own values (its links are checked with the whole graph)."""
+    problems = []
+    if values["phase"] not in Phase.values:
+        problems.append(f"{key}: unknown phase {values['phase']!r}.")
+    if unknown := set(values["applies_to"]) - set(ApplicantType.values):
+        problems.append(f"{key}: unknown applicant types {sorted(unknown)}.")
+    if values["visa_route"] and values["visa_route"] not in VisaRoute.values:
+        problems.append(f"{key}: unknown visa route {values['visa_route']!r}.")
+    if values["evidence"] not in EvidenceKind.values:
+        problems.append(f"{key}: unknown evidence kind {values['evidence']!r}.")
+    if (values["evidence"] == EvidenceKind.EXAM) != bool(values["exam"]) or (
+        values["exam"] and values["exam"] not in Exam.values
+    ):
+        problems.append(f"{key}: exam milestones need a Step (step1, step2ck, step3), and only they.")
     return problems
 
 
@@ -179,6 +190,47 @@ def _rule_rows(upsert, model, rows, key_fields, fields):
 
 
 RULE_COMMON = ("effective_from", "effective_to", "status", "source_url", "note")
+# Each rule table of rules.yaml: (model, its section in the file, natural key, fields loaded).
+RULE_TABLES = (
+    (
+        PassingStandard,
+        "passing_standards",
+        ("exam", "effective_from"),
+        ("exam", "min_score", "pass_fail_only", *RULE_COMMON),
+    ),
+    (
+        AttemptLimit,
+        "attempt_limits",
+        ("exam", "effective_from"),
+        (
+            "exam",
+            "max_attempts",
+            "max_in_12_months",
+            "min_months_after_first_for_last",
+            "min_months_after_previous_for_last",
+            *RULE_COMMON,
+        ),
+    ),
+    (
+        OETThreshold,
+        "oet_thresholds",
+        ("effective_from",),
+        ("listening", "reading", "speaking", "writing", "one_sitting", *RULE_COMMON),
+    ),
+    (
+        ScoreReleaseRule,
+        "score_release",
+        ("exam", "effective_from"),
+        ("exam", "typical_days", "worst_case_days", "release_weekday", "blackout", *RULE_COMMON),
+    ),
+    (ErasFeeSchedule, "eras_fees", ("cycle_year",), ("tiers", "status", "source_url")),
+    (
+        SignalAllowance,
+        "signal_allowances",
+        ("cycle_year", "specialty"),
+        ("specialty", "gold", "silver", "total", "status", "source_url"),
+    ),
+)
 
 
 @transaction.atomic
@@ -189,10 +241,21 @@ def load_pathway(data_dir: Path = DATA_DIR) -> LoadReport:
         raise DataError(problems)
     report = LoadReport()
     upsert = _Upserter(report)
+    _load_cycles(upsert, data["cycles"].get("cycles", []))
+    raw_templates = data["templates"].get("templates", [])
+    templates = _load_templates(upsert, raw_templates)
+    _load_prerequisites(upsert, raw_templates, templates)
+    for model, section, key_fields, fields in RULE_TABLES:
+        _rule_rows(upsert, model, data["rules"].get(section, []), key_fields, fields)
+    # Event dates or template rules may have moved: bring every stored deadline in line, in bulk.
+    report.deadlines_changed = recompute_deadlines()
+    return report
 
+
+def _load_cycles(upsert: _Upserter, raw_cycles: list[dict]) -> None:
     cycles = {c.year: c for c in MatchCycle.objects.all()}
     events = {(e.cycle.year, e.key): e for e in CycleEvent.objects.select_related("cycle")}
-    for raw in data["cycles"].get("cycles", []):
+    for raw in raw_cycles:
         cycle = upsert(MatchCycle, cycles, raw["year"], {"year": raw["year"]}, {"name": raw["name"]})
         for event in raw.get("events", []):
             values = {
@@ -206,11 +269,19 @@ def load_pathway(data_dir: Path = DATA_DIR) -> LoadReport:
                 CycleEvent, events, (raw["year"], event["key"]), {"cycle": cycle, "key": event["key"]}, values
             )
 
+
+def _load_templates(upsert: _Upserter, raw_templates: list[dict]) -> dict[str, MilestoneTemplate]:
+    """Upsert every template; returns all templates by key (the database's, the files' included)."""
     templates = {t.key: t for t in MilestoneTemplate.objects.all()}
-    for raw in data["templates"].get("templates", []):
+    for raw in raw_templates:
         upsert(MilestoneTemplate, templates, raw["key"], {"key": raw["key"]}, template_values(raw))
+    return templates
+
+
+def _load_prerequisites(upsert: _Upserter, raw_templates: list[dict], templates: dict) -> None:
+    # After every template is saved: a prerequisite may be defined further down the file.
     links = {(p.template_id, p.requires_id): p for p in TemplatePrerequisite.objects.all()}
-    for raw in data["templates"].get("templates", []):
+    for raw in raw_templates:
         template = templates[raw["key"]]
         for kind in TemplatePrerequisite.Kind.values:
             for required in raw.get(f"{kind}_prerequisites") or []:
@@ -222,57 +293,3 @@ def load_pathway(data_dir: Path = DATA_DIR) -> LoadReport:
                     {"template": template, "requires": requires},
                     {"kind": kind},
                 )
-
-    rules = data["rules"]
-    _rule_rows(
-        upsert,
-        PassingStandard,
-        rules.get("passing_standards", []),
-        ("exam", "effective_from"),
-        ("exam", "min_score", "pass_fail_only", *RULE_COMMON),
-    )
-    _rule_rows(
-        upsert,
-        AttemptLimit,
-        rules.get("attempt_limits", []),
-        ("exam", "effective_from"),
-        (
-            "exam",
-            "max_attempts",
-            "max_in_12_months",
-            "min_months_after_first_for_last",
-            "min_months_after_previous_for_last",
-            *RULE_COMMON,
-        ),
-    )
-    _rule_rows(
-        upsert,
-        OETThreshold,
-        rules.get("oet_thresholds", []),
-        ("effective_from",),
-        ("listening", "reading", "speaking", "writing", "one_sitting", *RULE_COMMON),
-    )
-    _rule_rows(
-        upsert,
-        ScoreReleaseRule,
-        rules.get("score_release", []),
-        ("exam", "effective_from"),
-        ("exam", "typical_days", "worst_case_days", "release_weekday", "blackout", *RULE_COMMON),
-    )
-    _rule_rows(
-        upsert,
-        ErasFeeSchedule,
-        rules.get("eras_fees", []),
-        ("cycle_year",),
-        ("tiers", "status", "source_url"),
-    )
-    _rule_rows(
-        upsert,
-        SignalAllowance,
-        rules.get("signal_allowances", []),
-        ("cycle_year", "specialty"),
-        ("specialty", "gold", "silver", "total", "status", "source_url"),
-    )
-
-    report.deadlines_changed = recompute_deadlines()
-    return report
