@@ -92,6 +92,21 @@ DEMO_STEPS = [
 
 @transaction.atomic
 def load_demo_pathway(*, applicant) -> None:
+    _demo_profile(applicant)
+    plan_pathway(applicant=applicant)
+    milestones = {
+        m.template.key: m for m in Milestone.objects.filter(applicant=applicant).select_related("template")
+    }
+    for key, status, on, documents in DEMO_STEPS[:3]:
+        _demo_step(milestones[key], status, on, documents, by=applicant)
+    # The exams come after their registrations so a pass completes them (hard prerequisites).
+    _demo_exams(milestones, by=applicant)
+    for key, status, on, documents in DEMO_STEPS[3:]:
+        _demo_step(milestones[key], status, on, documents, by=applicant)
+
+
+def _demo_profile(applicant) -> None:
+    """The demo applicant's answers to onboarding; an existing profile is kept as it is."""
     ApplicantProfile.objects.get_or_create(
         user=applicant,
         defaults={
@@ -104,43 +119,46 @@ def load_demo_pathway(*, applicant) -> None:
             "time_zone": "Asia/Karachi",
         },
     )
-    plan_pathway(applicant=applicant)
-    milestones = {
-        m.template.key: m for m in Milestone.objects.filter(applicant=applicant).select_related("template")
-    }
 
-    def step(key, status, on, documents):
-        milestone = milestones[key]
-        if milestone.documents.exists() or milestone.status != Status.NOT_STARTED:
-            return
-        for label, reference, day in documents:
-            add_document(milestone=milestone, label=label, reference=reference, date=day, by=applicant)
-        if key == "usce":
-            add_usce_entry(
-                milestone=milestone,
-                kind=USCEEntry.Kind.EXTERNSHIP,
-                hands_on=True,
-                specialty="Internal Medicine",
-                site="Brooklyn community teaching hospital",
-                start_date=date(2026, 3, 2),
-                end_date=date(2026, 5, 29),
-                supervisor="Program director (letter writer)",
-                by=applicant,
-            )
-        milestone.refresh_from_db()
-        if milestone.status != status:
-            set_status(milestone=milestone, status=status, by=applicant, completed_on=on)
 
-    for key, status, on, documents in DEMO_STEPS[:3]:
-        step(key, status, on, documents)
-    # The exams come after their registrations so a pass completes them (hard prerequisites).
+def _demo_step(milestone: Milestone, status, on: date | None, documents, *, by) -> None:
+    """One row of DEMO_STEPS: its documents, the USCE entry for "usce", then its status."""
+    # Anything already recorded means an earlier run (or the user) did it: leave the step alone.
+    if milestone.documents.exists() or milestone.status != Status.NOT_STARTED:
+        return
+    for label, reference, day in documents:
+        add_document(milestone=milestone, label=label, reference=reference, date=day, by=by)
+    if milestone.template.key == "usce":
+        _demo_usce(milestone, by=by)
+    # Evidence may already have moved the status along.
+    milestone.refresh_from_db()
+    if milestone.status != status:
+        set_status(milestone=milestone, status=status, by=by, completed_on=on)
+
+
+def _demo_usce(milestone: Milestone, *, by) -> None:
+    add_usce_entry(
+        milestone=milestone,
+        kind=USCEEntry.Kind.EXTERNSHIP,
+        hands_on=True,
+        specialty="Internal Medicine",
+        site="Brooklyn community teaching hospital",
+        start_date=date(2026, 3, 2),
+        end_date=date(2026, 5, 29),
+        supervisor="Program director (letter writer)",
+        by=by,
+    )
+
+
+def _demo_exams(milestones: dict[str, Milestone], *, by) -> None:
+    """Step 1 passed (pass/fail era), Step 2 CK with a score, OET above the ECFMG requirement."""
     if not milestones["usmle_step1"].attempts.exists():
         record_exam_attempt(
             milestone=milestones["usmle_step1"],
             test_date=date(2025, 2, 12),
             result_date=date(2025, 3, 12),
             passed=True,
-            by=applicant,
+            by=by,
         )
     if not milestones["usmle_step2ck"].attempts.exists():
         record_exam_attempt(
@@ -148,7 +166,7 @@ def load_demo_pathway(*, applicant) -> None:
             test_date=date(2025, 9, 15),
             result_date=date(2025, 10, 15),
             score=236,
-            by=applicant,
+            by=by,
         )
     if not milestones["oet_medicine"].oet_results.exists():
         record_oet_result(
@@ -159,7 +177,5 @@ def load_demo_pathway(*, applicant) -> None:
             speaking=370,
             writing=340,
             candidate_number="OET-DEMO-0001",
-            by=applicant,
+            by=by,
         )
-    for key, status, on, documents in DEMO_STEPS[3:]:
-        step(key, status, on, documents)
