@@ -37,7 +37,7 @@ from .models import (
     TemplatePrerequisite,
     USCEEntry,
 )
-from .services import copy_cycle_to_next_year, plan_pathway, recompute_deadlines
+from .services import copy_cycle_to_next_year, recompute_deadlines, save_profile
 
 # --- Cycles ------------------------------------------------------------------------------------
 
@@ -259,9 +259,9 @@ class ApplicantProfileAdmin(SimpleHistoryAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # A changed type, visa or cycle changes which milestones apply and every anchored deadline.
-        plan_pathway(applicant=obj.user)
+        # A changed type, visa or cycle changes which milestones apply and every anchored deadline, so
+        # the service saves and re-plans in one transaction (and records the admin as the editor).
+        save_profile(profile=obj, replan=True, by=request.user)
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -5,7 +5,8 @@ limits, date sanity) live in one place. Each writes in one transaction and takes
 
 Split by concern; this package re-exports the public names so callers keep `services.set_status(...)`:
 planning (which milestones, when due), recompute (bulk deadline updates), status (moving a milestone
-between states), evidence (results and documents that move it along), cycles (next year's cycle).
+between states), evidence (results and documents that move it along), cycles (next year's cycle),
+profiles (save a profile and re-plan) and notes (the applicant's notes on a milestone).
 """
 
 from .cycles import copy_cycle_to_next_year
@@ -18,7 +19,9 @@ from .evidence import (
     record_oet_result,
     remove_evidence,
 )
+from .notes import save_note
 from .planning import applicant_dates, cycle_events, plan_pathway, template_applies
+from .profiles import save_profile
 from .recompute import UPDATE_CHUNK, recompute_deadlines
 from .status import (
     CLOSED,
@@ -46,6 +49,8 @@ __all__ = [
     "record_exam_attempt",
     "record_oet_result",
     "remove_evidence",
+    "save_note",
+    "save_profile",
     "set_status",
     "template_applies",
 ]

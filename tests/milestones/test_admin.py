@@ -191,3 +191,28 @@ def test_admin_pages_render(admin_client, make_applicant, milestone_of):
     template = MilestoneTemplate.objects.get(key="usmle_step1")
     history = admin_client.get(reverse("admin:milestones_milestonetemplate_history", args=[template.pk]))
     assert history.status_code == 200
+
+
+def test_saving_a_profile_in_the_admin_replans_the_pathway(admin_client, root, make_applicant, milestone_of):
+    from milestones.models import ApplicantProfile
+
+    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+    profile = ApplicantProfile.objects.get(user=user)
+    data = {
+        "applicant_type": profile.applicant_type,
+        "graduation_date": profile.graduation_date.isoformat(),
+        "needs_visa": "on",
+        "visa_route": "H1B",
+        "target_cycle": profile.target_cycle_id,
+        "specialties": json.dumps(profile.specialties),
+        "time_zone": profile.time_zone,
+        "opted_in": json.dumps(profile.opted_in),
+        "email_reminders": "on",
+        "reminder_lead_days": "",
+    }
+    response = admin_client.post(reverse("admin:milestones_applicantprofile_change", args=[profile.pk]), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not milestone_of(user, "visa_j1").is_applicable
+    assert milestone_of(user, "visa_h1b").is_applicable
+    assert ApplicantProfile.history.filter(user_id=user.pk).latest().history_user == root

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from milestones.models import ApplicantProfile, MatchCycle, Milestone
-from milestones.services import add_document, plan_pathway
+from milestones.services import add_document, plan_pathway, save_profile
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +101,33 @@ def test_a_deactivated_template_stops_applying(make_applicant, milestone_of):
     plan_pathway(applicant=user)
 
     assert not milestone_of(user, "interviews").is_applicable
+
+
+def test_save_profile_saves_and_replans_in_one_go_when_asked(make_applicant):
+    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+    profile = ApplicantProfile.objects.get(user=user)
+    profile.visa_route = "H1B"
+
+    save_profile(profile=profile, replan=False, by=user)
+    assert ApplicantProfile.objects.get(user=user).visa_route == "H1B"
+    assert "visa_j1" in keys(user)  # not re-planned: the caller said the answers did not change the plan
+
+    save_profile(profile=profile, replan=True, by=user)
+    assert keys(user) == EXPECTED[("NON_US_IMG", "H1B")]
+    assert profile.history.latest().history_user == user
+
+
+def test_save_profile_is_one_transaction(make_applicant, monkeypatch):
+    from milestones.services import profiles
+
+    user = make_applicant("US_MD")
+    profile = ApplicantProfile.objects.get(user=user)
+    profile.specialties = ["Pediatrics"]
+
+    def fail(**kwargs):
+        raise RuntimeError("planning failed")
+
+    monkeypatch.setattr(profiles, "plan_pathway", fail)
+    with pytest.raises(RuntimeError):
+        save_profile(profile=profile, replan=True, by=user)
+    assert ApplicantProfile.objects.get(user=user).specialties != ["Pediatrics"]

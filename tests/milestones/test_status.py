@@ -9,7 +9,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from milestones.models import Reminder
-from milestones.services import PrerequisiteMissing, set_status
+from milestones.services import PrerequisiteMissing, save_note, set_status
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +118,14 @@ def test_the_change_is_in_the_edit_history_with_who_made_it(make_applicant, mile
     latest = milestone_of(user, "personal_statement").history.first()
     assert latest.status == "done"
     assert latest.history_user == user
+
+
+def test_save_note_keeps_the_text_and_who_wrote_it(make_applicant, milestone_of):
+    user = make_applicant("US_MD")
+    milestone = milestone_of(user, "personal_statement")
+
+    save_note(milestone=milestone, note="Ask Dr. Khan to read the second draft.", by=user)
+
+    milestone = milestone_of(user, "personal_statement")
+    assert milestone.note == "Ask Dr. Khan to read the second draft."
+    assert milestone.history.latest().history_user == user
