@@ -58,7 +58,7 @@ def pathway_risks(*, applicant, milestones=None) -> list[Risk]:
     if profile is None:
         return []
     if milestones is None:
-        milestones = Milestone.objects.applicable().filter(applicant=applicant).select_related("template")
+        milestones = Milestone.objects.of_applicant(applicant)
     milestones = [m for m in milestones if m.is_applicable]
     prefetch_related_objects(milestones, "attempts", "oet_results")
     by_key = {m.template.key: m for m in milestones}

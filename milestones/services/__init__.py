@@ -21,7 +21,7 @@ from .evidence import (
 )
 from .notes import save_note
 from .planning import applicant_dates, cycle_events, plan_pathway, template_applies
-from .profiles import save_profile
+from .profiles import regenerate_calendar_token, save_profile
 from .recompute import UPDATE_CHUNK, recompute_deadlines
 from .status import (
     CLOSED,
@@ -50,6 +50,7 @@ __all__ = [
     "record_oet_result",
     "remove_evidence",
     "save_note",
+    "regenerate_calendar_token",
     "save_profile",
     "set_status",
     "template_applies",

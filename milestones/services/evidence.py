@@ -10,7 +10,16 @@ from django.db import transaction
 from pathway.lib.times import applicant_today
 
 from .. import rules as rule_checks
-from ..models import DocumentEvidence, EvidenceKind, ExamAttempt, Milestone, OETResult, USCEEntry
+from ..models import (
+    USMLE_SCORE_MAX,
+    USMLE_SCORE_MIN,
+    DocumentEvidence,
+    EvidenceKind,
+    ExamAttempt,
+    Milestone,
+    OETResult,
+    USCEEntry,
+)
 from .status import CLOSED, Status, _require_applicable, missing_hard_prerequisites, set_status
 
 # How far ahead a booked test or a planned date may be entered; beyond that it is almost surely a typo.
@@ -101,8 +110,8 @@ def _passed_by_score(*, exam: str, test_date: date, score: int, passed: bool | N
     The score wins over what the applicant ticked; a contradiction is refused rather than guessed at.
     Without a standard on file the score cannot be judged, so the applicant's `passed` stands.
     """
-    if not 1 <= score <= 300:
-        raise ValidationError({"score": "USMLE scores run from 1 to 300."})
+    if not USMLE_SCORE_MIN <= score <= USMLE_SCORE_MAX:
+        raise ValidationError({"score": f"USMLE scores run from {USMLE_SCORE_MIN} to {USMLE_SCORE_MAX}."})
     judgement = rule_checks.judge_score(exam=exam, test_date=test_date, score=score)
     standard = rule_checks.standard_in_force(exam=exam, day=test_date)
     if standard is not None and standard.pass_fail_only:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from ..models import ApplicantProfile
+from ..models import ApplicantProfile, new_calendar_token
 from .planning import plan_pathway
 
 
@@ -22,4 +22,11 @@ def save_profile(*, profile: ApplicantProfile, replan: bool, by=None) -> Applica
     profile.save()
     if replan:
         plan_pathway(applicant=profile.user)
+    return profile
+
+
+def regenerate_calendar_token(*, profile: ApplicantProfile) -> ApplicantProfile:
+    """Give the applicant a new calendar feed address; the old one stops working at once."""
+    profile.calendar_token = new_calendar_token()
+    profile.save(update_fields=["calendar_token"])
     return profile

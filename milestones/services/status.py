@@ -29,10 +29,9 @@ def missing_hard_prerequisites(milestone: Milestone) -> list[Milestone]:
         template_id=milestone.template_id, kind=TemplatePrerequisite.Kind.HARD
     ).values("requires_id")
     return list(
-        Milestone.objects.applicable()
-        .filter(applicant_id=milestone.applicant_id, template_id__in=required)
+        Milestone.objects.of_applicant(milestone.applicant_id)
+        .filter(template_id__in=required)
         .exclude(status__in=CLOSED)
-        .select_related("template")
         .order_by("template__order")
     )
 

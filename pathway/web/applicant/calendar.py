@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from icalendar import Calendar, Event
 
-from milestones.models import ApplicantProfile, CycleEvent, Milestone, new_calendar_token
+from milestones import services
+from milestones.models import ApplicantProfile, CycleEvent, Milestone
 from pathway.access import applicant_only, profile_for_calendar_token, profile_of
 from pathway.lib.times import ET
 from pathway.lib.urls import absolute_url
@@ -122,20 +123,13 @@ def calendar_feed(request, token: str):
     return response
 
 
-def regenerate_calendar_token(*, profile: ApplicantProfile) -> ApplicantProfile:
-    """Give the applicant a new feed URL; the old one stops working at once."""
-    profile.calendar_token = new_calendar_token()
-    profile.save(update_fields=["calendar_token"])
-    return profile
-
-
 @applicant_only
 @require_POST
 def calendar_regenerate(request):
     profile = profile_of(request.user)
     if profile is None:
         raise Http404
-    regenerate_calendar_token(profile=profile)
+    services.regenerate_calendar_token(profile=profile)
     messages.success(
         request, "New calendar link created. The old link no longer works: update your calendar app."
     )

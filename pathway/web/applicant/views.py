@@ -76,10 +76,7 @@ def _profile_form(request, profile: ApplicantProfile):
     if request.method == "POST":
         if form.is_valid():
             replan = form.needs_replanning()
-            with transaction.atomic():
-                form.save()
-                if replan:
-                    services.plan_pathway(applicant=request.user)
+            services.save_profile(profile=form.save(commit=False), replan=replan, by=request.user)
             if creating:
                 messages.success(request, "Your pathway is ready. Start with the next deadline below.")
             elif replan:
@@ -179,13 +176,6 @@ def _post_to_milestone(request, key: str, form_class, action, message: str):
     return _refused(request, milestone, form)
 
 
-def _save_note(*, milestone, by, note):
-    """Notes are free text with no rule to check: a plain save, recorded in the milestone's history."""
-    milestone.note = note
-    milestone._history_user = by
-    milestone.save(update_fields=["note", "updated_at"])
-
-
 @applicant_only
 @require_POST
 def milestone_status(request, key: str):
@@ -221,7 +211,7 @@ def milestone_usce(request, key: str):
 @applicant_only
 @require_POST
 def milestone_note(request, key: str):
-    return _post_to_milestone(request, key, NoteForm, _save_note, "Notes saved.")
+    return _post_to_milestone(request, key, NoteForm, services.save_note, "Notes saved.")
 
 
 @applicant_only
@@ -250,10 +240,9 @@ def settings_page(request):
         return redirect("applicant:onboarding")
     form = NotificationForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            if "time_zone" in form.changed_data:  # deadlines hanging from the applicant's own dates move
-                services.plan_pathway(applicant=request.user)
+        # Deadlines hanging from the applicant's own dates move with their time zone.
+        replan = "time_zone" in form.changed_data
+        services.save_profile(profile=form.save(commit=False), replan=replan, by=request.user)
         message = "Reminder settings saved."
         if request.htmx:
             context = {"form": NotificationForm(instance=profile), "saved": message}
