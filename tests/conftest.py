@@ -20,6 +20,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from .factories import PlannedProfileFactory, UserFactory
+
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
@@ -61,9 +63,90 @@ def redis_url():
     return url
 
 
+# Tables the shipped pathway data lives in, children before parents; filled by django_db_setup.
+PATHWAY_TABLES: list[str] = []
+
+DB_FIXTURES = (
+    "db",
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+)
+
+
+def _row_counts() -> dict:
+    from django.apps import apps
+
+    return {
+        model: model._default_manager.count()
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.managed and not model._meta.proxy
+    }
+
+
+def _children_first(models: set) -> list:
+    """Order `models` so that a model comes before every model it has a foreign key to."""
+    ordered, remaining = [], set(models)
+    while remaining:
+        referenced = {
+            field.related_model
+            for model in remaining
+            for field in model._meta.concrete_fields
+            if field.is_relation
+            and field.related_model is not model
+            and getattr(field, "db_constraint", True)
+        }
+        leaves = sorted(remaining - referenced, key=lambda m: m._meta.label) or sorted(
+            remaining, key=lambda m: m._meta.label
+        )
+        ordered += leaves
+        remaining -= set(leaves)
+    return ordered
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the shipped pathway data once per test database, right after it is created.
+
+    Every `db` test then starts with it (its transaction rolls back whatever the test changes); the
+    `pathway_data` fixture costs nothing there. The tables it filled are remembered so a test that
+    does not ask for the data can be given an empty pathway (see `_pathway_data_only_when_asked`).
+    """
+    with django_db_blocker.unblock():
+        before = _row_counts()
+        call_command("load_pathway", verbosity=0)
+        filled = {model for model, count in _row_counts().items() if count > before[model]}
+    PATHWAY_TABLES[:] = [model._meta.db_table for model in _children_first(filled)]
+
+
+def _uses_db(request) -> bool:
+    return request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in DB_FIXTURES
+    )
+
+
+@pytest.fixture(autouse=True)
+def _pathway_data_only_when_asked(request):
+    """A database test that does not request `pathway_data` sees none of it, as when each test loaded
+    its own: the preloaded rows are deleted inside the test's transaction (rolled back after it; in a
+    transactional test the flush after it would remove them anyway). A few milliseconds."""
+    if "pathway_data" in request.fixturenames or not _uses_db(request):
+        return
+    request.getfixturevalue("db")  # the test's transaction (or transactional database) first
+    with connection.cursor() as cursor:
+        for table in PATHWAY_TABLES:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+
+
 @pytest.fixture
 def pathway_data(db):
-    """The shipped cycles, templates and rules (loaded once per test database state)."""
+    """The shipped cycles, templates and rules.
+
+    Loaded once per test database by `django_db_setup`, so free in a `db` test. pytest-django runs the
+    transactional tests (live_server, django_db(transaction=True)) after all the others, and each of
+    them flushes the database when it ends: there the data is loaded again (about half a second).
+    """
     from milestones.models import MilestoneTemplate
 
     if not MilestoneTemplate.objects.exists():
@@ -77,67 +160,44 @@ def cycle_2027(pathway_data):
     return MatchCycle.objects.get(year=2027)
 
 
-def make_user(email, role, name=""):
-    from pathway.models import User
-
-    return User.objects.create_user(email=email, password="pw-for-tests-only", role=role, name=name)
-
-
 @pytest.fixture
 def amira(db):
-    from pathway.models import User
-
-    return make_user("amira@example.com", User.Role.APPLICANT, "Amira Haddad")
+    return UserFactory(email="amira@example.com", name="Amira Haddad")
 
 
 @pytest.fixture
 def amira_profile(amira, cycle_2027):
     """Amira onboarded: non-US IMG, J-1, 2027 Match, with her milestones planned."""
-    from milestones.models import ApplicantProfile
-    from milestones.services import plan_pathway
-
-    ApplicantProfile.objects.create(
+    return PlannedProfileFactory(
         user=amira,
         applicant_type="NON_US_IMG",
         graduation_date=date(2025, 6, 30),
-        needs_visa=True,
         visa_route="J1",
         target_cycle=cycle_2027,
         specialties=["Internal Medicine"],
         time_zone="Africa/Cairo",
     )
-    plan_pathway(applicant=amira)
-    return amira.profile
 
 
 @pytest.fixture
 def carla(db):
-    from pathway.models import User
-
-    return make_user("carla@example.com", User.Role.APPLICANT, "Carla Reyes")
+    return UserFactory(email="carla@example.com", name="Carla Reyes")
 
 
 @pytest.fixture
 def ben(amira):
-    from pathway.models import AdvisorAssignment, User
+    from pathway.models import AdvisorAssignment
 
-    advisor = make_user("ben@example.com", User.Role.ADVISOR, "Ben Okafor")
+    advisor = UserFactory(advisor=True, email="ben@example.com", name="Ben Okafor")
     AdvisorAssignment.objects.create(advisor=advisor, applicant=amira)
     return advisor
 
 
 @pytest.fixture
 def dan(db):
-    from pathway.models import User
-
-    return make_user("dan@example.com", User.Role.ADVISOR, "Dan Unassigned")
+    return UserFactory(advisor=True, email="dan@example.com", name="Dan Unassigned")
 
 
 @pytest.fixture
 def root(db):
-    from pathway.models import User
-
-    user = make_user("root@example.com", User.Role.ADMIN, "Root Admin")
-    user.is_superuser = True
-    user.save()
-    return user
+    return UserFactory(admin=True, email="root@example.com", name="Root Admin")

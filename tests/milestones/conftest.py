@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
+
+from ..factories import PlannedProfileFactory
 
 # The middle of the 2027 season: applications are in, interviews under way, the ROL deadline ahead.
 SEASON_NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
@@ -18,38 +20,24 @@ def season_today():
 
 
 @pytest.fixture
-def make_applicant(pathway_data):
-    """make_applicant("US_MD") -> a user with a profile and a planned pathway (2027 Match by default)."""
-    from milestones.models import ApplicantProfile, MatchCycle
-    from milestones.services import plan_pathway
-    from pathway.models import User
+def planned_applicant(pathway_data):
+    """planned_applicant("US_MD") -> a new applicant (the user) with a profile and a planned pathway.
 
-    counter = iter(range(1, 10_000))
+    Keyword arguments are PlannedProfileFactory's (year=2027 by default, visa_route="J1",
+    graduation_date=..., opted_in=[...]); tz= is the profile's time zone (New York by default).
+    """
 
-    def make(
-        applicant_type="NON_US_IMG",
-        *,
-        needs_visa=False,
-        visa_route="",
-        year=2027,
-        tz="America/New_York",
-        **extra,
-    ):
-        user = User.objects.create_user(email=f"applicant{next(counter)}@example.com", password="x")
-        ApplicantProfile.objects.create(
-            user=user,
-            applicant_type=applicant_type,
-            graduation_date=extra.pop("graduation_date", date(2025, 6, 30)),
-            needs_visa=needs_visa,
-            visa_route=visa_route,
-            target_cycle=MatchCycle.objects.get(year=year),
-            time_zone=tz,
-            **extra,
-        )
-        plan_pathway(applicant=user)
-        return user
+    def make(applicant_type="NON_US_IMG", *, tz="America/New_York", **fields):
+        return PlannedProfileFactory(applicant_type=applicant_type, time_zone=tz, **fields).user
 
     return make
+
+
+@pytest.fixture
+def make_applicant(planned_applicant):
+    """The old name of `planned_applicant`, kept only for the test files not yet renamed (it clashes with
+    test_reminders.py's own make_applicant); remove it once no test requests it."""
+    return planned_applicant
 
 
 @pytest.fixture
