@@ -7,7 +7,8 @@ RUN pip install --upgrade pip
 COPY . .
 RUN pip install -e . \
  && mkdir -p /var/lib/pathway \
- && DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
+ && DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost SITE_URL=http://localhost \
+    CACHE_URL=redis://unused SMTP_HOST=unused python manage.py collectstatic --noinput \
  && useradd --system --home /app pathway && chown -R pathway /var/lib/pathway
 USER pathway
 EXPOSE 8000

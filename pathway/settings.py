@@ -43,10 +43,10 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def _required(name: str) -> str:
+def _required(name: str, why: str = "") -> str:
     raise ImproperlyConfigured(
         f"{name} must be set when DEBUG is off (see README, 'Configuration'). "
-        "Refusing to start with a guessed value."
+        f"Refusing to start with a guessed value{f': {why}' if why else ''}."
     )
 
 
@@ -58,7 +58,14 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or (
     ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else _required("ALLOWED_HOSTS")
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}").rstrip("/")
+SITE_URL = (
+    os.environ.get("SITE_URL")
+    or (
+        f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+        if DEBUG
+        else _required("SITE_URL", "links in emails and the calendar feed would point at this machine")
+    )
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -193,14 +200,18 @@ STORAGES = {
 
 # --- Email ------------------------------------------------------------------------------------
 # Files under var/mail/ unless SMTP_HOST is given. Django 6.1 configures mail through MAILERS.
+# Production must name a server: the file backend never fails, so reminders would be marked sent.
+SMTP_HOST = os.environ.get("SMTP_HOST") or (
+    "" if DEBUG else _required("SMTP_HOST", "email would be written to files and reminders would be marked sent")
+)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Pathway Planner <noreply@pathway.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-if os.environ.get("SMTP_HOST"):
+if SMTP_HOST:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": os.environ["SMTP_HOST"],
+                "host": SMTP_HOST,
                 "port": env_int("SMTP_PORT", 25),
                 "username": os.environ.get("SMTP_USER", ""),
                 "password": os.environ.get("SMTP_PASSWORD", ""),
@@ -220,11 +231,16 @@ else:
 # --- Cache ------------------------------------------------------------------------------------
 # allauth's login/sign-up/reset rate limits live in the cache, so production processes must share
 # one (CACHE_URL, e.g. a Redis database of its own); `make run` and the tests use process memory.
-if os.environ.get("CACHE_URL"):
+CACHE_URL = os.environ.get("CACHE_URL") or (
+    ""
+    if DEBUG
+    else _required("CACHE_URL", "login and sign-up rate limits would count per process, not per site")
+)
+if CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["CACHE_URL"],
+            "LOCATION": CACHE_URL,
         }
     }
 

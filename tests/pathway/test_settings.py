@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,6 +20,7 @@ PRODUCTION_ENV = {
     "SMTP_HOST": "smtp.example.org",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
+    "SITE_URL": "https://pathway.example.org",
 }
 
 
@@ -54,6 +58,48 @@ def test_it_refuses_to_start_without_allowed_hosts_when_debug_is_off(tmp_path):
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "ALLOWED_HOSTS must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("CACHE_URL", "rate limits would count per process"),
+        ("SMTP_HOST", "reminders would be marked sent"),
+        ("SITE_URL", "links in emails and the calendar feed would point"),
+    ],
+)
+def test_it_refuses_to_start_without_a_production_service_when_debug_is_off(tmp_path, name, why):
+    # Without them production would quietly fall back to per-process rate limits, mail written to
+    # files (reminders marked sent) and links to 127.0.0.1.
+    env = {**PRODUCTION_ENV, name: "", "VAR_DIR": str(tmp_path)}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert f"{name} must be set when DEBUG is off" in result.stderr
+    assert why in result.stderr
+
+
+def test_the_dockerfile_build_step_gives_every_setting_production_requires(tmp_path):
+    # The image runs collectstatic with DEBUG off at build time, so it must satisfy the same checks.
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    step = next(step for step in dockerfile.split("&&") if "collectstatic" in step)
+    words = shlex.split(step)
+    assignments = dict(word.split("=", 1) for word in words[: words.index("python")])
+    assert assignments["DEBUG"] == "false"
+    unset = dict.fromkeys(PRODUCTION_ENV, "")  # only what the Dockerfile itself sets
+    result = manage("check", env={**unset, **assignments, "VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docker_compose_gives_every_setting_production_requires(tmp_path):
+    environment = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["x-app"]["environment"]
+    # ${NAME:-default} takes its default; ${NAME:?message} is what the operator must give.
+    resolved = {
+        name: re.sub(r"\$\{\w+:(-|\?)([^}]*)\}", lambda m: m[2] if m[1] == "-" else "given", str(value))
+        for name, value in environment.items()
+    }
+    unset = dict.fromkeys(PRODUCTION_ENV, "")  # only what docker-compose.yml itself sets
+    result = manage("check", "--deploy", env={**unset, **resolved, "VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_it_rejects_a_malformed_boolean(tmp_path):
