@@ -16,8 +16,10 @@ from milestones.models import (
     Milestone,
     Reminder,
 )
-from milestones.services import add_document, plan_pathway, set_status
+from milestones.services import add_document, set_status
 from pathway.models import AdvisorAssignment, ApiToken, User
+
+from ..factories import PlannedProfileFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
@@ -45,10 +47,9 @@ def amira_everything(amira_profile, ben):
 
 @pytest.fixture
 def carla_planned(carla, cycle_2027):
-    ApplicantProfile.objects.create(
+    PlannedProfileFactory(
         user=carla, applicant_type="US_MD", graduation_date=date(2026, 5, 1), target_cycle=cycle_2027
     )
-    plan_pathway(applicant=carla)
     return carla
 
 

@@ -11,9 +11,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from milestones.models import ApplicantProfile, ExamAttempt, Milestone
-from milestones.services import plan_pathway
+from milestones.models import ExamAttempt, Milestone
 from pathway.tokens import api_token_create, api_token_revoke
+
+from ..factories import PlannedProfileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,11 +58,9 @@ def amira_auth(amira_profile):
 @pytest.fixture
 def carla_profile(carla, cycle_2027):
     """A US DO student: has COMLEX milestones that Amira (a non-US IMG) does not."""
-    ApplicantProfile.objects.create(
+    return PlannedProfileFactory(
         user=carla, applicant_type="US_DO", graduation_date=date(2027, 5, 15), target_cycle=cycle_2027
     )
-    plan_pathway(applicant=carla)
-    return carla.profile
 
 
 def snapshot(user) -> list[tuple]:

@@ -11,8 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from icalendar import Calendar
 
-from milestones.models import ApplicantProfile, CycleEvent, Milestone
+from milestones.models import CycleEvent, Milestone
 from pathway.web.applicant.dashboard import dashboard_context
+
+from ..factories import PlannedProfileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,17 +35,13 @@ def events_by_uid(cal: Calendar) -> dict:
 
 @pytest.fixture
 def carla_profile(carla, cycle_2027):
-    from milestones.services import plan_pathway
-
-    ApplicantProfile.objects.create(
+    return PlannedProfileFactory(
         user=carla,
         applicant_type="US_DO",
         graduation_date=date(2027, 5, 15),
         target_cycle=cycle_2027,
         time_zone="America/Chicago",
     )
-    plan_pathway(applicant=carla)
-    return carla.profile
 
 
 def test_it_serves_a_parseable_rfc5545_calendar(client, amira_profile):

@@ -119,11 +119,11 @@ def _count_queries(client, url) -> int:
 
 
 def test_the_query_count_does_not_grow_with_the_pathway(
-    client, make_applicant, django_assert_max_num_queries
+    client, planned_applicant, django_assert_max_num_queries
 ):
     # Same applicant type (the risk checks differ by type), but the J-1 route adds milestones.
-    small = make_applicant("NON_US_IMG")
-    large = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+    small = planned_applicant("NON_US_IMG")
+    large = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     step1 = Milestone.objects.get(applicant=large, template__key="usmle_step1")
     ExamAttempt.objects.bulk_create(
         ExamAttempt(milestone=step1, exam="step1", test_date=date(2020, 1, 1) + timedelta(days=40 * i))

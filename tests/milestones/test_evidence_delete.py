@@ -126,8 +126,8 @@ def test_with_htmx_only_the_panel_comes_back_and_the_progress_is_nudged(amira_cl
     assert not DocumentEvidence.objects.filter(pk=doc.pk).exists()
 
 
-def test_another_applicants_row_is_a_404_and_stays(amira_client, make_applicant):
-    other = make_applicant("NON_US_IMG")
+def test_another_applicants_row_is_a_404_and_stays(amira_client, planned_applicant):
+    other = planned_applicant("NON_US_IMG")
     doc = make_document(other)
     response = amira_client.post(delete_url("ecfmg_registration", "document", doc.pk))
     assert response.status_code == 404

@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from milestones.models import ApplicantProfile, DocumentEvidence, ExamAttempt, Milestone
-from milestones.services import plan_pathway
+from milestones.models import DocumentEvidence, ExamAttempt, Milestone
+
+from ..factories import PlannedProfileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -78,10 +79,9 @@ def test_usce_months_are_summed_by_kind(client, amira_profile):
 
 
 def test_another_applicants_or_an_unknown_key_is_404(client, amira_profile, carla, cycle_2027):
-    ApplicantProfile.objects.create(
+    PlannedProfileFactory(
         user=carla, applicant_type="US_MD", graduation_date=date(2026, 5, 1), target_cycle=cycle_2027
     )
-    plan_pathway(applicant=carla)
     client.force_login(carla)
     assert client.get(url("oet_medicine")).status_code == 404  # not on a US MD's pathway (Amira has it)
     assert client.get(url("no_such_step")).status_code == 404
@@ -122,9 +122,9 @@ def _count(client, path) -> int:
 
 @pytest.mark.parametrize("key", ["usmle_step2ck", "ecfmg_registration", "oet_medicine", "usce"])
 def test_the_query_count_does_not_grow_with_the_evidence(
-    client, make_applicant, key, django_assert_max_num_queries
+    client, planned_applicant, key, django_assert_max_num_queries
 ):
-    small, large = make_applicant(), make_applicant()
+    small, large = planned_applicant(), planned_applicant()
     milestone = Milestone.objects.get(applicant=large, template__key=key)
     ExamAttempt.objects.bulk_create(
         ExamAttempt(milestone=milestone, exam="step2ck", test_date=date(2019, 1, 1) + timedelta(days=30 * i))

@@ -37,20 +37,20 @@ def keys(user):
 
 
 @pytest.mark.parametrize(("applicant_type", "visa_route"), list(EXPECTED))
-def test_it_creates_exactly_the_milestones_that_apply(make_applicant, applicant_type, visa_route):
-    user = make_applicant(applicant_type, needs_visa=bool(visa_route), visa_route=visa_route)
+def test_it_creates_exactly_the_milestones_that_apply(planned_applicant, applicant_type, visa_route):
+    user = planned_applicant(applicant_type, needs_visa=bool(visa_route), visa_route=visa_route)
 
     assert keys(user) == EXPECTED[(applicant_type, visa_route)]
 
 
-def test_optional_milestones_come_only_when_opted_in(make_applicant):
-    user = make_applicant("US_MD", opted_in=["couples_link"])
+def test_optional_milestones_come_only_when_opted_in(planned_applicant):
+    user = planned_applicant("US_MD", opted_in=["couples_link"])
 
     assert keys(user) == EXPECTED[("US_MD", "")] | {"couples_link"}
 
 
-def test_it_is_idempotent_and_cheap(make_applicant, django_assert_max_num_queries):
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_it_is_idempotent_and_cheap(planned_applicant, django_assert_max_num_queries):
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     before = list(Milestone.objects.filter(applicant=user).values_list("pk", "due_at", "is_applicable"))
 
     # Profile, templates, milestones, events: a handful, not one per milestone.
@@ -62,8 +62,8 @@ def test_it_is_idempotent_and_cheap(make_applicant, django_assert_max_num_querie
     )
 
 
-def test_replanning_hides_what_no_longer_applies_and_keeps_its_evidence(make_applicant, milestone_of):
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_replanning_hides_what_no_longer_applies_and_keeps_its_evidence(planned_applicant, milestone_of):
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     add_document(milestone=milestone_of(user, "statement_of_need"), label="Request sent", by=user)
 
     ApplicantProfile.objects.filter(user=user).update(needs_visa=False, visa_route="")
@@ -79,8 +79,8 @@ def test_replanning_hides_what_no_longer_applies_and_keeps_its_evidence(make_app
     assert milestone_of(user, "statement_of_need").is_applicable
 
 
-def test_switching_cycle_moves_every_anchored_deadline(make_applicant, milestone_of):
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_switching_cycle_moves_every_anchored_deadline(planned_applicant, milestone_of):
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     rol_2027 = milestone_of(user, "rank_order_list").due_at
     graduation = milestone_of(user, "graduation").due_at
 
@@ -93,18 +93,18 @@ def test_switching_cycle_moves_every_anchored_deadline(make_applicant, milestone
     assert milestone_of(user, "graduation").due_at == graduation
 
 
-def test_a_deactivated_template_stops_applying(make_applicant, milestone_of):
+def test_a_deactivated_template_stops_applying(planned_applicant, milestone_of):
     from milestones.models import MilestoneTemplate
 
-    user = make_applicant("US_MD", graduation_date=date(2026, 5, 20))
+    user = planned_applicant("US_MD", graduation_date=date(2026, 5, 20))
     MilestoneTemplate.objects.filter(key="interviews").update(is_active=False)
     plan_pathway(applicant=user)
 
     assert not milestone_of(user, "interviews").is_applicable
 
 
-def test_save_profile_saves_and_replans_in_one_go_when_asked(make_applicant):
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_save_profile_saves_and_replans_in_one_go_when_asked(planned_applicant):
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     profile = ApplicantProfile.objects.get(user=user)
     profile.visa_route = "H1B"
 
@@ -117,10 +117,10 @@ def test_save_profile_saves_and_replans_in_one_go_when_asked(make_applicant):
     assert profile.history.latest().history_user == user
 
 
-def test_save_profile_is_one_transaction(make_applicant, monkeypatch):
+def test_save_profile_is_one_transaction(planned_applicant, monkeypatch):
     from milestones.services import profiles
 
-    user = make_applicant("US_MD")
+    user = planned_applicant("US_MD")
     profile = ApplicantProfile.objects.get(user=user)
     profile.specialties = ["Pediatrics"]
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+
+from ..factories import PlannedProfileFactory
 
 PERSONAS = ("anonymous", "amira", "carla", "ben", "dan", "root")
 LOGIN = "login"  # a redirect to the login page
@@ -159,19 +162,18 @@ def test_every_url_is_in_the_matrix():
 @pytest.fixture
 def world(amira_profile, carla, ben, dan, root, cycle_2027):
     """Everything the matrix's kwargs refer to."""
-    from milestones.models import ApplicantProfile, Milestone
+    from milestones.models import Milestone
     from milestones.reminders import unsubscribe_token
-    from milestones.services import add_document, plan_pathway
+    from milestones.services import add_document
     from pathway.tokens import api_token_create
 
-    ApplicantProfile.objects.create(
+    PlannedProfileFactory(
         user=carla,
         applicant_type="US_IMG",
-        graduation_date="2025-05-31",
+        graduation_date=date(2025, 5, 31),
         target_cycle=cycle_2027,
         time_zone="America/Chicago",
     )
-    plan_pathway(applicant=carla)
     token, _secret = api_token_create(user=amira_profile.user, name="matrix")
     doc = add_document(
         milestone=Milestone.objects.get(applicant=amira_profile.user, template__key="ecfmg_registration"),
