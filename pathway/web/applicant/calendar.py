@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from icalendar import Calendar, Event
@@ -112,6 +112,10 @@ def build_feed(profile: ApplicantProfile, *, now: datetime | None = None) -> Cal
 # --- Views -------------------------------------------------------------------------------------
 
 
+# Personal data behind a URL that is the credential: no proxy or disk cache may keep a copy. Calendar
+# apps poll on their own schedule and the feed has no validators to revalidate against, so no-store
+# costs nothing over the former max-age=0.
+@cache_control(private=True, no_store=True)
 @require_GET
 def calendar_feed(request, token: str):
     """The .ics feed; the token in the URL is the credential, so unknown tokens are simply 404."""
@@ -119,7 +123,6 @@ def calendar_feed(request, token: str):
     response = HttpResponse(build_feed(profile).to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="pathway.ics"'
     response["X-Robots-Tag"] = "noindex"
-    patch_cache_control(response, private=True, max_age=0)
     return response
 
 

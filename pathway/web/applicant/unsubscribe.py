@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -13,6 +14,8 @@ from milestones.reminders import unsubscribe_from_reminders, user_for_unsubscrib
 # token (RFC 8058). The signed token in the URL is what authorizes the change, and all it can do is
 # switch reminders off for the account it names.
 @csrf_exempt
+# The page names the account and its URL is the credential: not for any cache, shared or not.
+@cache_control(private=True, no_store=True)
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
     user = user_for_unsubscribe_token(token)
