@@ -2,25 +2,30 @@
 timeline, record a Step 2 CK attempt too late for the rank order list deadline through the htmx form, and
 see the red risk. Plus the same form without JavaScript, and axe-core on every applicant page.
 
-Dates come from the cycle data, not from today: the test date is 11 days before the cycle's ROL deadline,
-so its projected result (about four weeks later) lands after the deadline.
+The scenario plays on a pinned clock (JOURNEY_NOW, in the 2027 season), never on today's date: it needs a
+Match still ahead whose ROL deadline leaves room for a booked test date (11 days before that deadline, taken
+from the cycle data) whose projected result (about four weeks later) lands after the deadline.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from ..factories import PlannedProfileFactory
 from .conftest import log_in
 
 ROL_EVENT = "nrmp_rol_deadline"
 NEXT_DEADLINES_SHOWN = 8
+# Three months before the 2027 Match's ROL deadline (3 March 2027), on any day the suite runs.
+JOURNEY_NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 
 
 def target_cycle():
@@ -33,7 +38,7 @@ def target_cycle():
     rol = CycleEvent.objects.filter(cycle=first, key=ROL_EVENT).first() if first else None
     today = timezone.localdate()
     if rol is None or not today + timedelta(days=30) < rol_day(rol) < today + timedelta(days=360):
-        pytest.skip("no Match cycle in the shipped data has its ROL deadline 1-12 months ahead; add the next cycle")
+        pytest.fail(f"no Match cycle in the shipped data has its ROL deadline 1-12 months after {today}")
     return first, rol
 
 
@@ -48,7 +53,16 @@ def rol_day(rol) -> date:
 
 
 @pytest.fixture
-def cycle_and_rol(pathway_data):
+def journey_clock():
+    """Pin the clock of this process: the test and the live server (a thread of it) both read it. It ticks, so
+    the scenario's own seconds pass as usual. Chromium keeps the real clock, which nothing here depends on:
+    no page script reads the date, and the cookies the server sets carry Max-Age."""
+    with time_machine.travel(JOURNEY_NOW, tick=True):
+        yield JOURNEY_NOW
+
+
+@pytest.fixture
+def cycle_and_rol(journey_clock, pathway_data):
     return target_cycle()
 
 
@@ -167,22 +181,17 @@ def test_a_new_non_us_img_plans_the_2027_match_and_sees_the_rol_risk(page, live_
 
 
 def test_recording_an_attempt_works_without_javascript(new_context, live_server, cycle_and_rol, screenshot):
-    from milestones.models import ApplicantProfile, ExamAttempt, Milestone
-    from milestones.services import plan_pathway
-    from pathway.models import User
+    from milestones.models import ExamAttempt, Milestone
 
     cycle, rol = cycle_and_rol
-    user = User.objects.create_user(email="omar@example.com", password="pw-for-tests-only")
-    ApplicantProfile.objects.create(
-        user=user,
+    user = PlannedProfileFactory(
+        user__email="omar@example.com",
         applicant_type="NON_US_IMG",
         graduation_date=date(2025, 6, 30),
-        needs_visa=True,
         visa_route="J1",
         target_cycle=cycle,
         time_zone="Asia/Karachi",
-    )
-    plan_pathway(applicant=user)
+    ).user
     context = new_context(java_script_enabled=False)
     log_in(context, live_server, user)
     page = context.new_page()
