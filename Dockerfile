@@ -12,4 +12,5 @@ RUN pip install -e . \
  && useradd --system --home /app pathway && chown -R pathway /var/lib/pathway
 USER pathway
 EXPOSE 8000
-CMD ["gunicorn", "pathway.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--access-logfile", "-"]
+# pathway/gunicorn_conf.py: the access log, without the secrets some URLs carry.
+CMD ["gunicorn", "-c", "python:pathway.gunicorn_conf", "pathway.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4"]

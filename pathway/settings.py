@@ -203,7 +203,9 @@ STORAGES = {
 # Files under var/mail/ unless SMTP_HOST is given. Django 6.1 configures mail through MAILERS.
 # Production must name a server: the file backend never fails, so reminders would be marked sent.
 SMTP_HOST = os.environ.get("SMTP_HOST") or (
-    "" if DEBUG else _required("SMTP_HOST", "email would be written to files and reminders would be marked sent")
+    ""
+    if DEBUG
+    else _required("SMTP_HOST", "email would be written to files and reminders would be marked sent")
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Pathway Planner <noreply@pathway.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -326,11 +328,35 @@ if not DEBUG:
     # Health checks come from the load balancer over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# The calendar feed and unsubscribe URLs carry their secret in the path: every handler masks it
+# (pathway.lib.logs), for runserver's access log and for Django's "Not Found: <path>" warnings alike.
+# gunicorn's access log is masked by pathway.gunicorn_conf.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"secret_paths": {"()": "pathway.lib.logs.SecretPathFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secret_paths"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["secret_paths"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Django's default handlers here (a second console in DEBUG, mail_admins) would write the same
+        # records unmasked; they reach the root's console instead.
+        "django": {"handlers": []},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
