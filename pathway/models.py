@@ -24,6 +24,17 @@ class UserQuerySet(models.QuerySet):
             )
         return self.applicants().filter(pk=user.pk)
 
+    def advisors_of(self, applicant):
+        """The advisors who can read `applicant`'s pathway (see applicants_visible_to), each with
+        `advising_since`: the start of their active assignment. Admins, who can read every pathway, are
+        not listed."""
+        return self.filter(
+            role=User.Role.ADVISOR,
+            is_active=True,
+            students__applicant=applicant,
+            students__ended_at__isnull=True,
+        ).annotate(advising_since=models.F("students__created_at"))
+
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True

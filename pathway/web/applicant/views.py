@@ -26,6 +26,7 @@ from milestones import services
 from milestones.models import ApplicantProfile, CycleEvent, Milestone
 from pathway import accounts
 from pathway.access import applicant_only, get_evidence_for, get_milestone_for, profile_of
+from pathway.models import User
 
 from . import your_data
 from .dashboard import dashboard_context, milestone_context, progress_for
@@ -264,6 +265,7 @@ def _settings_context(request, profile: ApplicantProfile, form) -> dict:
         "profile": profile,
         "form": form,
         "reminders": list(reminders_for(request.user)[:REMINDER_HISTORY]),
+        "advisors": list(User.objects.advisors_of(request.user)),
         "feed_url": request.build_absolute_uri(
             reverse("applicant:calendar_feed", args=[profile.calendar_token])
         ),
