@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
+from allauth.usersessions.models import UserSession
 from django.db import transaction
 
 from milestones.models import ApplicantProfile, Milestone
+
+from .tokens import api_tokens_revoke_all
+
+# Recovery codes alone are a fallback, not a second factor.
+SECOND_FACTORS = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+
+
+def has_second_factor(user) -> bool:
+    """An authenticator app or a security key: what advisors and admins must have."""
+    return is_mfa_enabled(user, SECOND_FACTORS)
 
 
 @transaction.atomic
@@ -20,3 +34,12 @@ def delete_account(*, user) -> None:
     user.delete()
     Milestone.history.filter(applicant_id=user_id).delete()
     ApplicantProfile.history.filter(user_id=user_id).delete()
+
+
+@transaction.atomic
+def sign_out_everywhere(*, user) -> int:
+    """End every session of `user` that allauth's usersessions knows (each login through allauth is
+    recorded) and revoke their API tokens: someone holding a stolen cookie or token is out. Returns how
+    many tokens were revoked. The caller logs out the current request's session as well."""
+    get_usersessions_adapter().end_sessions(list(UserSession.objects.filter(user=user)))
+    return api_tokens_revoke_all(user=user)

@@ -100,6 +100,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == self.Role.ADMIN
 
     @property
+    def requires_mfa(self) -> bool:
+        """Advisors and admins read other people's records: a password alone is not enough for them."""
+        return self.role in (self.Role.ADVISOR, self.Role.ADMIN)
+
+    @property
     def display_name(self) -> str:
         return self.name or self.email.split("@")[0]
 

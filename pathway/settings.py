@@ -75,8 +75,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's session and security-key lists use it
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "django_htmx",
     "simple_history",
     "pathway",
@@ -97,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication and messages: advisors and admins without a second factor go to set one up.
+    "pathway.web.second_factor.RequireSecondFactorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -176,6 +181,13 @@ ACCOUNT_ADAPTER = "pathway.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Pathway Planner] "
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# Second factors (allauth.mfa): an authenticator app with recovery codes, or a security key / passkey
+# where the browser offers WebAuthn. Advisors and admins must have one (pathway.web.second_factor).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Pathway Planner"
+# Browsers allow WebAuthn on http://127.0.0.1 and localhost, so `make run` can try security keys too.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+MFA_ADAPTER = "pathway.adapters.MFAAdapter"
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

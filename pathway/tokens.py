@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,6 +41,21 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user: User) -> int:
+    """Revoke every active token of `user` (a new password, "sign out everywhere"); how many were."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def revocation_notice(count: int) -> str:
+    """What to tell the user after `api_tokens_revoke_all`."""
+    tokens, were, them = ("token", "was", "it") if count == 1 else ("tokens", "were", "them")
+    return (
+        f"Your {count} API {tokens} {were} revoked: scripts using {them} can no longer reach the API. "
+        "Create new ones on Settings → API tokens when you need them."
+    )
 
 
 def api_token_authenticate(secret: str) -> ApiToken | None:

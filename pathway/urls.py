@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from pathway.web import site
+from pathway.web import account, site
 from pathway.web.api import api
 
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("pathway.web.applicant.urls")),
     path("", include("pathway.web.advisor.urls")),
     path("api/v1/", api.urls),
+    path("accounts/security/", account.security, name="account_security"),
+    path("accounts/sign-out-everywhere/", account.sign_out_everywhere, name="sign_out_everywhere"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

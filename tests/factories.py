@@ -3,6 +3,9 @@
     UserFactory()                                  an applicant: user<n>@example.com, password PASSWORD
     UserFactory(advisor=True)                      an advisor
     UserFactory(admin=True)                        an admin (staff, via User.save, and superuser)
+                                                   advisors and admins have an authenticator app (secret
+                                                   TOTP_SECRET, codes from tests/mfa.py), as they must;
+                                                   totp=False leaves it out, totp=True gives an applicant one
     ApplicantProfileFactory(user=u, ...)           a profile only: nothing planned yet
     PlannedProfileFactory(user=u, ...)             a profile, then milestones.services.plan_pathway(applicant=u)
 
@@ -22,6 +25,7 @@ import factory
 from factory.django import DjangoModelFactory, Password
 
 PASSWORD = "pw-for-tests-only"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # base32, as allauth generates them
 
 
 class UserFactory(DjangoModelFactory):
@@ -37,6 +41,15 @@ class UserFactory(DjangoModelFactory):
     name = ""
     role = "applicant"
     password = Password(PASSWORD)
+
+    @factory.post_generation
+    def totp(user, create, extracted, **kwargs):
+        # Advisors and admins cannot use the site without a second factor (pathway.web.second_factor).
+        wanted = extracted if extracted is not None else user.role != "applicant"
+        if create and wanted:
+            from allauth.mfa.totp.internal.auth import TOTP
+
+            TOTP.activate(user, TOTP_SECRET)
 
 
 def _cycle(year: int):

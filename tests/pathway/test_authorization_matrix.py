@@ -125,6 +125,26 @@ RULES: dict[str, Rule] = {
     # A bad key shows the "invalid link" page.
     "account_reset_password_from_key": Rule(everyone(200), kwargs={"uidb36": "zz", "key": "bad-key"}),
     "account_reset_password_from_key_done": Rule(everyone(200)),
+    # Account security, every role: signing out everywhere ends at the login page.
+    "account_security": Rule(everyone(200, anonymous=LOGIN)),
+    "sign_out_everywhere": Rule(everyone(LOGIN), method="post"),
+    "usersessions_list": Rule(everyone(200, anonymous=LOGIN)),
+    # allauth.mfa (advisors and admins in the world have an authenticator app; applicants have none).
+    # Changing second factors asks for the password again first (302 to reauthenticate); the login step
+    # without a login under way sends everyone away.
+    "mfa_index": Rule(everyone(200, anonymous=LOGIN)),
+    "mfa_authenticate": Rule(everyone(302, anonymous=LOGIN)),
+    "mfa_reauthenticate": Rule(everyone(200, anonymous=LOGIN, amira=302, carla=302)),
+    "mfa_activate_totp": Rule(everyone(302, anonymous=LOGIN)),
+    "mfa_deactivate_totp": Rule(everyone(302, anonymous=LOGIN, amira=404, carla=404)),
+    "mfa_view_recovery_codes": Rule(everyone(404, anonymous=LOGIN)),
+    "mfa_download_recovery_codes": Rule(everyone(404, anonymous=LOGIN)),
+    "mfa_generate_recovery_codes": Rule(everyone(302, anonymous=LOGIN)),
+    "mfa_list_webauthn": Rule(everyone(200, anonymous=LOGIN)),
+    "mfa_add_webauthn": Rule(everyone(302, anonymous=LOGIN)),
+    "mfa_reauthenticate_webauthn": Rule(everyone(302, anonymous=LOGIN)),
+    "mfa_edit_webauthn": Rule(everyone(302, anonymous=LOGIN), kwargs={"pk": 1}),
+    "mfa_remove_webauthn": Rule(everyone(302, anonymous=LOGIN), kwargs={"pk": 1}),
 }
 
 # The admin site: only admins get in; everyone else is sent to the admin login page. Admins may

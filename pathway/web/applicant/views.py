@@ -270,6 +270,7 @@ def _settings_context(request, profile: ApplicantProfile, form) -> dict:
             reverse("applicant:calendar_feed", args=[profile.calendar_token])
         ),
         "tz_name": profile.time_zone,
+        "has_second_factor": accounts.has_second_factor(request.user),
     }
 
 
