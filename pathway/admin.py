@@ -1,7 +1,31 @@
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .models import AdvisorAssignment, User
+
+
+def admin_login(request, extra_context=None):
+    """The admin has no password form of its own: it sends everyone to allauth's login, whose rate
+    limits, lockout after failed attempts and second factor then guard the admin too (one login, one
+    limit). Someone signed in without staff rights gets 404: the admin might as well not exist."""
+    next_url = request.GET.get(REDIRECT_FIELD_NAME, "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("admin:index")
+    if request.user.is_authenticated:
+        if not (request.user.is_active and request.user.is_staff):
+            raise Http404
+        return HttpResponseRedirect(next_url)
+    return redirect_to_login(next_url)
+
+
+admin.site.login = admin_login
 
 
 class AssignmentInline(admin.TabularInline):
@@ -27,6 +51,7 @@ class UserAdmin(BaseUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "name", "role", "password1", "password2"]})
     ]
     inlines = [AssignmentInline]
+    readonly_fields = ["is_staff"]  # follows the role (User.save): only admins are staff
 
 
 @admin.register(AdvisorAssignment)

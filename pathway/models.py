@@ -77,14 +77,39 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            # The role alone decides who may use the Django admin (every applicant's evidence and
+            # calendar address): admins are staff, nobody else is staff or superuser. Checked by the
+            # database too, because bulk updates skip save().
+            models.CheckConstraint(
+                condition=Q(role="admin", is_staff=True)
+                | (~Q(role="admin") & Q(is_staff=False, is_superuser=False)),
+                name="staff_rights_follow_the_role",
+                violation_error_message="Only admins have staff rights, and every admin has them.",
+            )
+        ]
 
     def __str__(self):
         return self.name or self.email
 
-    def save(self, *args, **kwargs):
-        # Admins edit templates in the Django admin, so the role and the staff flag go together.
+    def _staff_rights_from_role(self) -> None:
+        # Admins edit templates in the Django admin, so the role and the staff flags go together, both
+        # ways: a demoted admin loses the admin at once.
         if self.role == self.Role.ADMIN:
             self.is_staff = True
+        else:
+            self.is_staff = self.is_superuser = False
+
+    def clean(self):
+        # Before the model form checks the constraint: changing the role in the admin is enough.
+        super().clean()
+        self._staff_rights_from_role()
+
+    def save(self, *args, **kwargs):
+        self._staff_rights_from_role()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
         super().save(*args, **kwargs)
 
     @property

@@ -1,4 +1,4 @@
-"""Deleting the account: confirmation by email address, then nothing of the applicant remains."""
+"""Deleting the account: confirmation by email address and password, then nothing of the applicant remains."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from milestones.models import (
 from milestones.services import add_document, set_status
 from pathway.models import AdvisorAssignment, ApiToken, User
 
-from ..factories import PlannedProfileFactory
+from ..factories import PASSWORD, PlannedProfileFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
@@ -58,23 +58,54 @@ def test_it_asks_for_the_email_address_first(client, amira_everything):
     response = client.get(reverse("applicant:account_delete"))
     assert response.status_code == 200
     assert "Type your email address to confirm" in response.content.decode()
+    assert "Your password" in response.content.decode()
 
 
 @pytest.mark.parametrize("typed", ["", "carla@example.com", "not an email"])
 def test_a_wrong_confirmation_deletes_nothing(client, amira_everything, typed):
     client.force_login(amira_everything)
-    response = client.post(reverse("applicant:account_delete"), {"email": typed})
+    response = client.post(reverse("applicant:account_delete"), {"email": typed, "password": PASSWORD})
     assert response.status_code == 422
     assert response.context["form"].errors["email"]
     assert User.objects.filter(pk=amira_everything.pk).exists()
     assert Milestone.objects.filter(applicant=amira_everything).exists()
 
 
+@pytest.mark.parametrize("password", ["", "wrong-password", PASSWORD.upper()])
+def test_without_the_right_password_nothing_is_deleted(client, amira_everything, password):
+    client.force_login(amira_everything)
+    data = {"email": amira_everything.email, "password": password}
+    response = client.post(reverse("applicant:account_delete"), data)
+    assert response.status_code == 422
+    assert response.context["form"].errors["password"]
+    assert User.objects.filter(pk=amira_everything.pk).exists()
+    assert Milestone.objects.filter(applicant=amira_everything).exists()
+    assert response.wsgi_request.user.is_authenticated
+
+
+def test_password_guesses_here_are_limited_too(client, amira_everything):
+    from django.core.cache import cache
+
+    cache.clear()
+    client.force_login(amira_everything)
+    for attempt in range(10):
+        data = {"email": amira_everything.email, "password": f"guess-{attempt}"}
+        client.post(reverse("applicant:account_delete"), data)
+    data = {"email": amira_everything.email, "password": PASSWORD}
+    response = client.post(reverse("applicant:account_delete"), data)
+    cache.clear()
+    assert response.status_code == 422
+    assert "Too many attempts" in " ".join(response.context["form"].errors["password"])
+    assert User.objects.filter(pk=amira_everything.pk).exists()
+
+
 def test_it_deletes_everything_logs_out_and_says_so(client, amira_everything, carla_planned):
     amira_id = amira_everything.pk
     carla_milestones = Milestone.objects.filter(applicant=carla_planned).count()
     client.force_login(amira_everything)
-    response = client.post(reverse("applicant:account_delete"), {"email": "Amira@Example.com"}, follow=True)
+    response = client.post(
+        reverse("applicant:account_delete"), {"email": "Amira@Example.com", "password": PASSWORD}, follow=True
+    )
     assert response.redirect_chain == [(reverse("home"), 302)]
     assert "Your account and everything in it have been deleted." in response.content.decode()
     assert not response.wsgi_request.user.is_authenticated
@@ -98,5 +129,6 @@ def test_it_deletes_everything_logs_out_and_says_so(client, amira_everything, ca
 
 def test_only_applicants_delete_here(client, ben):
     client.force_login(ben)
-    assert client.post(reverse("applicant:account_delete"), {"email": "ben@example.com"}).status_code == 404
+    data = {"email": "ben@example.com", "password": PASSWORD}
+    assert client.post(reverse("applicant:account_delete"), data).status_code == 404
     assert User.objects.filter(pk=ben.pk).exists()

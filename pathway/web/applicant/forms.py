@@ -11,6 +11,7 @@ import zoneinfo
 from datetime import date
 from functools import cache
 
+from allauth.core import ratelimit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
@@ -558,10 +559,28 @@ class DeleteAccountForm(FieldTemplate, forms.Form):
         label="Type your email address to confirm",
         help_text="This deletes your account, your pathway and everything you entered. It cannot be undone.",
     )
+    # Someone at a computer left signed in must not be able to delete the account.
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password to confirm it is you."},
+    )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.request = request
+        self.user = request.user
+
+    def clean_password(self):
+        value = self.cleaned_data["password"]
+        # allauth's reauthentication limit (10 a minute per user), shared with its own password prompts:
+        # an open session is no place to guess the password.
+        if not ratelimit.consume(self.request, action="reauthenticate", user=self.user):
+            raise ValidationError("Too many attempts. Wait a minute, then try again.")
+        if not self.user.check_password(value):
+            raise ValidationError("That is not the password of this account.")
+        return value
 
     def clean_email(self):
         value = self.cleaned_data["email"]

@@ -303,7 +303,7 @@ def export_csv(request):
 @applicant_only
 @require_http_methods(["GET", "POST"])
 def account_delete(request):
-    form = DeleteAccountForm(request.POST or None, user=request.user)
+    form = DeleteAccountForm(request.POST or None, request=request)
     if request.method == "POST":
         if form.is_valid():
             user = request.user
