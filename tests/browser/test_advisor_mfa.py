@@ -62,6 +62,13 @@ def test_a_new_advisor_sets_up_totp_and_logs_in_with_a_code(page, live_server, s
     expect(page.get_by_text("Turned on")).to_be_visible()
     axe.check(page, what="account security")
     screenshot(page, "3-account-security")
+    page.get_by_role("link", name="Manage two-factor authentication").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Two-Factor Authentication")
+    axe.check(page, what="two-factor overview")
+    page.go_back()
+    page.get_by_role("link", name="Where you are signed in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sessions")
+    axe.check(page, what="sessions")
 
     # Log out, and in again: the password, then a code.
     page.get_by_role("button", name="Log out").click()
@@ -84,5 +91,52 @@ def test_a_new_advisor_sets_up_totp_and_logs_in_with_a_code(page, live_server, s
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My students")
     screenshot(page, "5-in-with-a-code")
+
+    axe.assert_clean()
+
+
+def test_an_advisor_may_use_a_security_key_instead(new_context, live_server, screenshot, axe):
+    """WebAuthn where the browser offers it: Chromium's virtual authenticator (DevTools protocol) plays
+    the security key."""
+    from allauth.mfa.models import Authenticator
+
+    advisor = UserFactory(advisor=True, totp=False, email="sam.advisor@example.com")
+    context = new_context()
+    page = context.new_page()
+    devtools = context.new_cdp_session(page)
+    devtools.send("WebAuthn.enable")
+    options = {"protocol": "ctap2", "transport": "usb", "hasResidentKey": False, "hasUserVerification": True}
+    devtools.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {"options": {**options, "isUserVerified": True, "automaticPresenceSimulation": True}},
+    )
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(advisor.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_label("Password").fill(PASSWORD)  # allauth confirms it before second factors change
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/$"))
+    page.get_by_role("link", name="Use it instead of an app").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add Security Key")
+    axe.check(page, what="add a security key")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("status")).to_contain_text("Security key added")
+    assert Authenticator.objects.filter(user=advisor, type="webauthn").exists()
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My students")
+
+    # Next time: the password, then the key.
+    page.get_by_role("button", name="Log out").click()
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(advisor.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
+    page.get_by_role("button", name="Use a security key").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My students")
+    screenshot(page, "in-with-a-key")
 
     axe.assert_clean()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.cache import cache
@@ -71,6 +72,17 @@ def test_they_are_told_why(client, new_advisor):
 
 def test_the_requirement_holds_for_a_session_that_skipped_the_login_form(client, new_advisor):
     client.force_login(new_advisor)
+    assert client.get("/students/")["Location"] == SETUP
+
+
+def test_an_advisor_with_an_unverified_address_is_told_to_verify_it_and_can(client, new_advisor):
+    # allauth refuses a second factor until the address is verified; the way there stays open.
+    EmailAddress.objects.create(user=new_advisor, email=new_advisor.email, verified=False, primary=True)
+    log_in(client, new_advisor)
+    response = client.get(SETUP, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("mfa_index")
+    assert "until you have verified your email address" in response.content.decode()
+    assert client.get(reverse("account_email")).status_code == 200
     assert client.get("/students/")["Location"] == SETUP
 
 
