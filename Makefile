@@ -9,7 +9,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 	p=$$(command -v $$c 2>/dev/null) || continue; \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: help run test lint bench worker beat shell clean
+.PHONY: help run test lint fuzz bench worker beat shell clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -53,6 +53,11 @@ lint: $(VENV)/.installed-test  ## ruff, the layer contracts (import-linter) and 
 
 test: lint  ## lint, then the whole test suite (real PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The test suite runs a short, fixed pass of the same fuzzer; this one is long and random.
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(VENV)/.installed-test  ## fuzz the JSON API from its OpenAPI schema (schemathesis), FUZZ_EXAMPLES per operation
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=random $(VENV)/bin/pytest tests/pathway/test_api_fuzz.py $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test  ## benchmarks (PostgreSQL via DATABASE_URL); results go to BENCHMARKS.md
 	$(PY) bench/run.py

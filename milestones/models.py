@@ -316,6 +316,10 @@ class ExamAttempt(models.Model):
 
     class Meta:
         ordering = ["test_date", "pk"]
+        constraints = [
+            # A Step is sat at most once a day: a second row for the day is a double submission.
+            models.UniqueConstraint(fields=["milestone", "exam", "test_date"], name="one_attempt_per_step_and_day")
+        ]
 
     def __str__(self):
         return f"{self.get_exam_display()} on {self.test_date}"

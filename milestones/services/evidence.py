@@ -67,6 +67,10 @@ def record_exam_attempt(
 
     Only a score: `passed` is derived from the passing standard in force on the test date. A pass
     completes the milestone when its hard prerequisites are done, otherwise it moves to in progress.
+
+    One Step is sat at most once a day, so an attempt on a day already recorded is that attempt: a
+    double submission returns the recorded row, and a result for a booked test fills it in (see
+    `_same_day_attempt`).
     """
     milestone = _evidence_milestone(milestone, EvidenceKind.EXAM, "USMLE attempts")
     exam = milestone.template.exam
@@ -80,17 +84,46 @@ def record_exam_attempt(
     )
     if score is not None:
         passed = _passed_by_score(exam=exam, test_date=test_date, score=score, passed=passed)
-    _check_attempt_allowed(milestone, exam=exam, test_date=test_date)
-    attempt = ExamAttempt.objects.create(
-        milestone=milestone,
-        exam=exam,
-        test_date=test_date,
-        result_date=result_date,
-        passed=passed,
-        score=score,
-    )
-    _progress_after_evidence(milestone, passed=passed, on=result_date or test_date, by=by)
+    _lock_exam_milestones(milestone)
+    result = {"result_date": result_date, "passed": passed, "score": score}
+    attempt = ExamAttempt.objects.filter(milestone=milestone, exam=exam, test_date=test_date).first()
+    if attempt is not None:
+        if not _same_day_attempt(attempt, result):
+            return attempt
+    else:
+        _check_attempt_allowed(milestone, exam=exam, test_date=test_date)
+        attempt = ExamAttempt.objects.create(milestone=milestone, exam=exam, test_date=test_date, **result)
+    _progress_after_evidence(milestone, passed=attempt.passed, on=attempt.result_date or test_date, by=by)
     return attempt
+
+
+def _same_day_attempt(attempt: ExamAttempt, result: dict) -> bool:
+    """Merge a submission into the attempt already recorded on its day; True when that changed it.
+
+    What the submission leaves empty stays as recorded (a repeated booking changes nothing); what the
+    record leaves empty is filled in (the result of a booked test). A value that contradicts the
+    recorded one is refused: guessing which is right could hide a mistake, so the applicant removes
+    the wrong attempt first.
+    """
+    changed = {}
+    for name, value in result.items():
+        recorded = getattr(attempt, name)
+        if value is None or value == recorded:
+            continue
+        if recorded is not None:
+            raise ValidationError(
+                {
+                    "test_date": f"An attempt on {attempt.test_date:%-d %b %Y} is already recorded with "
+                    "another result; remove it first if it is wrong."
+                }
+            )
+        changed[name] = value
+    if not changed:
+        return False
+    for name, value in changed.items():
+        setattr(attempt, name, value)
+    attempt.save(update_fields=list(changed))
+    return True
 
 
 def _check_attempt_dates(*, test_date: date, result_date: date | None, has_result: bool, today: date) -> None:
@@ -123,14 +156,19 @@ def _passed_by_score(*, exam: str, test_date: date, score: int, passed: bool | N
     return judgement.passed
 
 
-def _check_attempt_allowed(milestone: Milestone, *, exam: str, test_date: date) -> None:
-    """The attempt-limit rules, over all the applicant's attempts at every Step."""
-    # Lock the applicant's exam milestones so two concurrent submissions cannot both pass the limit.
+def _lock_exam_milestones(milestone: Milestone) -> None:
+    """Lock the applicant's exam milestones: concurrent submissions (a double click, a script's retry)
+    then run one after the other, so they cannot both pass the attempt limit, nor both miss the
+    attempt the other is recording on the same day."""
     list(
         Milestone.objects.select_for_update().filter(
             applicant_id=milestone.applicant_id, template__evidence=EvidenceKind.EXAM
         )
     )
+
+
+def _check_attempt_allowed(milestone: Milestone, *, exam: str, test_date: date) -> None:
+    """The attempt-limit rules, over all the applicant's attempts at every Step (under the lock above)."""
     previous = [
         rule_checks.PastAttempt(a.exam, a.test_date, a.passed)
         for a in ExamAttempt.objects.filter(milestone__applicant_id=milestone.applicant_id)

@@ -58,12 +58,13 @@ def set_status(*, milestone: Milestone, status: str, by, reason: str = "", compl
             raise PrerequisiteMissing(f"Complete these first: {titles}.", code="prerequisite_missing")
     if status == Status.WAIVED and not reason:
         raise ValidationError({"reason": "Say why this step is waived (for example: exempt by the program)."})
+    today = applicant_today(milestone.applicant)
+    # Checked whatever the status, as the milestone form does: a future date is a mistake even where
+    # the status makes it unused.
+    if completed_on and completed_on > today:
+        raise ValidationError({"completed_on": "The completion date cannot be in the future."})
     if status in CLOSED:
-        today = applicant_today(milestone.applicant)
-        completed_on = completed_on or today
-        if completed_on > today:
-            raise ValidationError({"completed_on": "The completion date cannot be in the future."})
-        milestone.completed_on = completed_on
+        milestone.completed_on = completed_on or today
         # Nothing left to remind about; cancelled in the same transaction so no reminder slips out.
         milestone.reminders.pending().update(status=Reminder.Status.CANCELLED)
     else:

@@ -1,4 +1,4 @@
-"""Pages for everyone: the front door that sends each role to its own face, and the health check."""
+"""Pages for everyone: the front door that sends each role to its own face, the health check, the 404."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +56,14 @@ def _check_broker() -> str:
         log.warning("health check: broker down: %s", exc)
         return "error"
     return "ok"
+
+
+def not_found(request, exception):
+    """The site's 404 page, except under /api/: a script there gets JSON, as from the API's own 404s.
+
+    That covers paths the API does not have (a typo, /api/v2/...) and its bare root, which django-ninja
+    answers by raising Http404 outside its own error handling.
+    """
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not Found"}, status=404)
+    return page_not_found(request, exception)

@@ -7,12 +7,12 @@ from ninja import Router, Status
 from milestones.models import CycleEvent, MatchCycle
 from pathway.lib.times import ET
 
-from .schemas import CycleOut, Message
+from .schemas import READ_ERRORS, CycleOut
 
 router = Router(tags=["cycles"])
 
 
-@router.get("/cycles/{int:year}", response={200: CycleOut, 404: Message})
+@router.get("/cycles/{int:year}", response={200: CycleOut, **READ_ERRORS})
 def get_cycle(request, year: int):
     """A Match cycle's dated events. Public reference data: any signed-in user or token may read it."""
     cycle = MatchCycle.objects.filter(year=year).first()

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from ninja import Router, Status
+from ninja.errors import HttpError
 
 from milestones.models import EvidenceKind, Milestone, TemplatePrerequisite
 from milestones.risks import pathway_risks
@@ -18,7 +19,7 @@ from pathway.access import get_milestone_for, profile_of
 from pathway.lib.times import ET
 from pathway.models import User
 
-from .schemas import AttemptIn, AttemptOut, Message, MilestoneOut, PathwayOut, StatusIn, ValidationErrorOut
+from .schemas import READ_ERRORS, WRITE_ERRORS, AttemptIn, AttemptOut, MilestoneOut, PathwayOut, StatusIn
 
 router = Router(tags=["pathway"])
 
@@ -44,8 +45,15 @@ def _with_prerequisites():
 
 
 def _milestone_for(applicant: User, key: str) -> Milestone:
-    """One of the applicant's own milestones by template key; anyone else's (or none) is 404."""
-    return get_milestone_for(applicant, key, queryset=_with_prerequisites())
+    """One of the applicant's own milestones by template key; anyone else's (or none) is 404.
+
+    The 404 names the key, so a script's typo is plain; it says the same for another applicant's
+    milestone and for no milestone at all, so it tells nothing about other people's pathways.
+    """
+    try:
+        return get_milestone_for(applicant, key, queryset=_with_prerequisites())
+    except Http404:
+        raise HttpError(404, f"No milestone '{key}' on your pathway.") from None
 
 
 def _milestone_out(milestone: Milestone, own_keys: set[str]) -> dict:
@@ -80,7 +88,7 @@ def _validation_error_response(exc: ValidationError) -> dict:
 # --- Endpoints ---------------------------------------------------------------------------------
 
 
-@router.get("/pathway", response={200: PathwayOut, 404: Message})
+@router.get("/pathway", response={200: PathwayOut, **READ_ERRORS})
 def get_pathway(request):
     """The applicant's profile summary, every milestone with its deadline, and the current risks."""
     applicant = _applicant(request)
@@ -110,7 +118,7 @@ def get_pathway(request):
     }
 
 
-@router.patch("/milestones/{key}", response={200: MilestoneOut, 404: Message, 422: ValidationErrorOut})
+@router.patch("/milestones/{slug:key}", response={200: MilestoneOut, **WRITE_ERRORS})
 def update_milestone(request, key: str, payload: StatusIn):
     """Change a milestone's status (not_started, in_progress, done, waived), as on the milestone page."""
     applicant = _applicant(request)
@@ -133,8 +141,8 @@ def update_milestone(request, key: str, payload: StatusIn):
 
 
 @router.post(
-    "/milestones/{key}/attempts",
-    response={201: AttemptOut, 404: Message, 422: ValidationErrorOut},
+    "/milestones/{slug:key}/attempts",
+    response={201: AttemptOut, **WRITE_ERRORS},
 )
 def create_attempt(request, key: str, payload: AttemptIn):
     """Record a USMLE attempt on an exam milestone; attempt-limit and timing rules are enforced."""

@@ -2,14 +2,57 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from ninja import Field, Schema
+from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
 
-from milestones.models import REASON_MAX_LENGTH, USMLE_SCORE_MAX, USMLE_SCORE_MIN, Milestone
+from milestones.models import EARLIEST_DATE, REASON_MAX_LENGTH, USMLE_SCORE_MAX, USMLE_SCORE_MIN, Milestone
 
 StatusValue = Literal[tuple(Milestone.Status.values)]  # type: ignore[valid-type]
+
+# --- Input types: the API refuses what the forms refuse -------------------------------------------
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The check Django's form CharField runs on every text field: the forms and the API refuse NUL alike
+# (PostgreSQL cannot store it), with the same message.
+_prohibit_nul = ProhibitNullCharactersValidator()
+
+
+def _iso_date_only(value):
+    """Only "YYYY-MM-DD", as the forms' date fields: pydantic alone would read 0 or "0" as a Unix time
+    (1 January 1970) and take a date-time for a date."""
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return value
+    raise PydanticCustomError("date_format", "Give the date as YYYY-MM-DD, e.g. 2026-09-15.")
+
+
+def _not_before_earliest(value: date) -> date:
+    if value < EARLIEST_DATE:
+        raise PydanticCustomError(
+            "date_too_early",
+            "The date cannot be before {earliest}.",
+            {"earliest": f"{EARLIEST_DATE:%-d %b %Y}"},
+        )
+    return value
+
+
+def _storable_text(value: str) -> str:
+    try:
+        _prohibit_nul(value)
+    except ValidationError as exc:
+        raise PydanticCustomError("null_characters", exc.messages[0]) from None
+    return value
+
+
+# Upper limits depend on the applicant's today, so the services check them (for the forms as well).
+InputDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_not_before_earliest)]
+InputText = Annotated[str, AfterValidator(_storable_text)]
 
 
 class ApplicantOut(Schema):
@@ -43,14 +86,20 @@ class PathwayOut(Schema):
 
 
 class StatusIn(Schema):
+    # An unknown field is refused, not ignored: a script's typo ("complete_on") would otherwise
+    # silently save today's date.
+    model_config = ConfigDict(extra="forbid")
+
     status: StatusValue
-    reason: str = Field("", max_length=REASON_MAX_LENGTH, description="Why, when waiving a milestone.")
-    completed_on: date | None = None
+    reason: InputText = Field("", max_length=REASON_MAX_LENGTH, description="Why, when waiving a milestone.")
+    completed_on: InputDate | None = Field(None, description="YYYY-MM-DD; defaults to today.")
 
 
 class AttemptIn(Schema):
-    test_date: date
-    result_date: date | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    test_date: InputDate = Field(description="YYYY-MM-DD. The same Step on the same day is one attempt.")
+    result_date: InputDate | None = None
     passed: bool | None = None
     score: int | None = Field(
         None,
@@ -94,3 +143,10 @@ class ValidationErrorOut(Schema):
 
 class Message(Schema):
     detail: str
+
+
+# The error answers, documented on every operation that can give them: 401 without valid credentials
+# (all of them), 404 for an unknown or foreign object; with a body, 400 when it is not JSON, 403 for a
+# session request without the CSRF token, 422 for input the types or the rules refuse.
+READ_ERRORS = {401: Message, 404: Message}
+WRITE_ERRORS = {400: Message, 401: Message, 403: Message, 404: Message, 422: ValidationErrorOut}

@@ -300,7 +300,9 @@ class NotificationForm(FieldTemplate, forms.ModelForm):
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit():
+            # isdecimal, not isdigit: "²" and "①" are digits that int() cannot read (a 500 once);
+            # decimal digits of any script (Arabic-Indic "٣٠") are real numbers and are read.
+            if not part.isdecimal():
                 raise ValidationError(f"“{part}” is not a whole number of days.")
             number = int(part)
             if not 1 <= number <= 365:
@@ -378,7 +380,8 @@ class StatusForm(MilestoneForm):
     def clean(self):
         cleaned = super().clean()
         status = cleaned.get("status")
-        if status == Milestone.Status.WAIVED and not cleaned.get("reason", "").strip():
+        # A reason refused by its own field (e.g. a NUL character) already has its message.
+        if status == Milestone.Status.WAIVED and "reason" in cleaned and not cleaned["reason"].strip():
             self.add_error("reason", "Say why this step does not apply to you, so your advisor can check it.")
         if status != Milestone.Status.DONE:
             cleaned["completed_on"] = None  # a date left in the field from before has no meaning now
