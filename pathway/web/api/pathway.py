@@ -118,6 +118,8 @@ def get_pathway(request):
     }
 
 
+# Keys are slugs, as on the pages: anything else (a NUL, a space) can be no milestone, and is a JSON 404
+# (pathway.web.site.not_found) before it reaches the database, which cannot even store a NUL.
 @router.patch("/milestones/{slug:key}", response={200: MilestoneOut, **WRITE_ERRORS})
 def update_milestone(request, key: str, payload: StatusIn):
     """Change a milestone's status (not_started, in_progress, done, waived), as on the milestone page."""
