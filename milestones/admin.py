@@ -55,12 +55,20 @@ class MatchCycleAdmin(SimpleHistoryAdmin):
     actions = ["copy_to_next_year"]
 
     def changeform_view(self, request, *args, **kwargs):
-        # Event times are published in US Eastern time: show and read them on that clock.
+        # Event times are published in US Eastern time: show and read them on that clock. The admin
+        # returns a lazy TemplateResponse, so it is rendered here, inside the override: rendered after
+        # it, the form showed UTC and read the same digits back as Eastern time, and every unchanged
+        # save moved every event 4-5 hours later.
         with timezone.override(ET):
-            return super().changeform_view(request, *args, **kwargs)
+            response = super().changeform_view(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+            return response
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        if change and not any(formset.has_changed() for formset in formsets):
+            return  # no event was added, removed or edited: no deadline can have moved
         changed = recompute_deadlines(cycle=form.instance)
         if changed:
             self.message_user(request, f"Deadlines recomputed for {changed} milestones.")

@@ -33,6 +33,9 @@ class AssignmentInline(admin.TabularInline):
     fk_name = "applicant"
     extra = 0
     autocomplete_fields = ["advisor"]
+    # Stamped by the system; the admin's date-time fields drop microseconds, so an editable stamp
+    # would change on every unchanged save.
+    readonly_fields = ["created_at"]
 
 
 @admin.register(User)
@@ -51,10 +54,13 @@ class UserAdmin(BaseUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "name", "role", "password1", "password2"]})
     ]
     inlines = [AssignmentInline]
-    readonly_fields = ["is_staff"]  # follows the role (User.save): only admins are staff
+    # is_staff follows the role (User.save): only admins are staff. The dates are stamped by the
+    # system (an editable one would lose its microseconds on every unchanged save).
+    readonly_fields = ["is_staff", "last_login", "date_joined"]
 
 
 @admin.register(AdvisorAssignment)
 class AdvisorAssignmentAdmin(admin.ModelAdmin):
     list_display = ["advisor", "applicant", "created_at", "ended_at"]
     autocomplete_fields = ["advisor", "applicant"]
+    readonly_fields = ["created_at"]
