@@ -6,6 +6,11 @@ Personas (used everywhere, including the authorization matrix):
 - ben: advisor assigned to amira
 - dan: advisor with no students
 - root: admin
+They are built with tests/factories.py (UserFactory, PlannedProfileFactory), as any other user should be.
+
+The pathway data (cycles, templates, rules) is loaded once per test database, when it is created
+(`django_db_setup`); request `pathway_data` (or `cycle_2027`, `amira_profile`...) to have it, otherwise a
+test sees none of it. Dates: tests pin the clock (time-machine) rather than depend on today's date.
 """
 
 from __future__ import annotations
@@ -160,32 +165,28 @@ def cycle_2027(pathway_data):
     return MatchCycle.objects.get(year=2027)
 
 
-@pytest.fixture
-def amira(db):
+# The personas as plain functions as well, for set-ups wider than one test (the authorization matrix).
+def make_amira():
     return UserFactory(email="amira@example.com", name="Amira Haddad")
 
 
-@pytest.fixture
-def amira_profile(amira, cycle_2027):
-    """Amira onboarded: non-US IMG, J-1, 2027 Match, with her milestones planned."""
+def make_amira_profile(amira, cycle):
     return PlannedProfileFactory(
         user=amira,
         applicant_type="NON_US_IMG",
         graduation_date=date(2025, 6, 30),
         visa_route="J1",
-        target_cycle=cycle_2027,
+        target_cycle=cycle,
         specialties=["Internal Medicine"],
         time_zone="Africa/Cairo",
     )
 
 
-@pytest.fixture
-def carla(db):
+def make_carla():
     return UserFactory(email="carla@example.com", name="Carla Reyes")
 
 
-@pytest.fixture
-def ben(amira):
+def make_ben(amira):
     from pathway.models import AdvisorAssignment
 
     advisor = UserFactory(advisor=True, email="ben@example.com", name="Ben Okafor")
@@ -193,11 +194,40 @@ def ben(amira):
     return advisor
 
 
+def make_dan():
+    return UserFactory(advisor=True, email="dan@example.com", name="Dan Unassigned")
+
+
+def make_root():
+    return UserFactory(admin=True, email="root@example.com", name="Root Admin")
+
+
+@pytest.fixture
+def amira(db):
+    return make_amira()
+
+
+@pytest.fixture
+def amira_profile(amira, cycle_2027):
+    """Amira onboarded: non-US IMG, J-1, 2027 Match, with her milestones planned."""
+    return make_amira_profile(amira, cycle_2027)
+
+
+@pytest.fixture
+def carla(db):
+    return make_carla()
+
+
+@pytest.fixture
+def ben(amira):
+    return make_ben(amira)
+
+
 @pytest.fixture
 def dan(db):
-    return UserFactory(advisor=True, email="dan@example.com", name="Dan Unassigned")
+    return make_dan()
 
 
 @pytest.fixture
 def root(db):
-    return UserFactory(admin=True, email="root@example.com", name="Root Admin")
+    return make_root()

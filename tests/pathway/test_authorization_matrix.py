@@ -7,14 +7,18 @@ Strangers get 404, never 403: the page might as well not exist for them.
 
 from __future__ import annotations
 
+import copy
 import json
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
 
 import pytest
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from ..conftest import make_amira, make_amira_profile, make_ben, make_carla, make_dan, make_root
 from ..factories import PlannedProfileFactory
 
 PERSONAS = ("anonymous", "amira", "carla", "ben", "dan", "root")
@@ -74,6 +78,9 @@ RULES: dict[str, Rule] = {
         {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
         kwargs={"pk": "amira.pk", "key": "usmle_step2ck"},
     ),
+    # Pathway choices (POST, no data): refused with a message and a redirect, nothing changed.
+    "applicant:switch_cycle": Rule(applicant_only(own=302), method="post"),
+    "applicant:optional_step": Rule(applicant_only(own=302), method="post"),
     "applicant:settings": Rule(applicant_only()),
     "applicant:settings_profile": Rule(applicant_only()),
     "applicant:export_json": Rule(applicant_only()),
@@ -179,39 +186,70 @@ def test_every_url_is_in_the_matrix():
     assert not stale, f"RULES names URLs that no longer exist: {stale}"
 
 
-@pytest.fixture
-def world(amira_profile, carla, ben, dan, root, cycle_2027):
-    """Everything the matrix's kwargs refer to."""
-    from milestones.models import Milestone
+def build_world() -> dict:
+    from django.core.management import call_command
+
+    from milestones.models import MatchCycle, Milestone, MilestoneTemplate
     from milestones.reminders import unsubscribe_token
     from milestones.services import add_document
     from pathway.tokens import api_token_create
 
+    if not MilestoneTemplate.objects.exists():
+        call_command("load_pathway", verbosity=0)
+    amira = make_amira()
+    profile = make_amira_profile(amira, MatchCycle.objects.get(year=2027))
+    carla = make_carla()
     PlannedProfileFactory(
         user=carla,
         applicant_type="US_IMG",
         graduation_date=date(2025, 5, 31),
-        target_cycle=cycle_2027,
+        target_cycle=profile.target_cycle,
         time_zone="America/Chicago",
     )
-    token, _secret = api_token_create(user=amira_profile.user, name="matrix")
+    token, _secret = api_token_create(user=amira, name="matrix")
     doc = add_document(
-        milestone=Milestone.objects.get(applicant=amira_profile.user, template__key="ecfmg_registration"),
+        milestone=Milestone.objects.get(applicant=amira, template__key="ecfmg_registration"),
         label="ECFMG ID",
         reference="0-123-456-7",
-        by=amira_profile.user,
+        by=amira,
     )
     return {
         "token": token,
         "doc": doc,
-        "unsubscribe": SimpleNamespace(token=unsubscribe_token(amira_profile.user)),
-        "amira": amira_profile.user,
+        "unsubscribe": SimpleNamespace(token=unsubscribe_token(amira)),
+        "amira": amira,
         "carla": carla,
-        "ben": ben,
-        "dan": dan,
-        "root": root,
-        "profile": amira_profile,
+        "ben": make_ben(amira),
+        "dan": make_dan(),
+        "root": make_root(),
+        "profile": profile,
     }
+
+
+@pytest.fixture(scope="module")
+def _world_of_this_module(django_db_setup, django_db_blocker):
+    """The world, built once for the module's tests (each would otherwise plan two pathways first), like
+    Django's setUpTestData: inside a transaction left open while they run, so each test's own
+    transaction is a savepoint in it, rolled back after the test; this one is rolled back at the end."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            world = build_world()
+        except BaseException:
+            outer.__exit__(*sys.exc_info())
+            raise
+    yield world
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(pathway_data, _world_of_this_module):
+    """Everything the matrix's kwargs refer to (a copy per test: what one test does to the objects in
+    memory, such as a login's last_login, stays out of the next)."""
+    return copy.deepcopy(_world_of_this_module)
 
 
 def resolve_kwargs(kwargs, world):
