@@ -94,6 +94,7 @@ class CycleEvent(models.Model):
     at = models.DateTimeField(help_text="When it happens (entered in US Eastern time).")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
     source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
     note = models.CharField(max_length=300, blank=True)
     history = HistoricalRecords()
 
@@ -207,6 +208,10 @@ class ApplicantProfile(models.Model):
     specialties = models.JSONField(default=list, blank=True)
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
     opted_in = models.JSONField(default=list, blank=True, help_text="Keys of optional milestones chosen.")
+    # Optional: only used to warn about visa bans (TravelBanCountry); matched by country name.
+    nationality = models.CharField(
+        max_length=80, blank=True, help_text="Country of citizenship (optional; used only for visa warnings)."
+    )
     # Notification settings (issue 5): None lead days = the templates' defaults.
     email_reminders = models.BooleanField(default=True)
     reminder_lead_days = models.JSONField(null=True, blank=True)
@@ -397,6 +402,7 @@ class RuleRow(models.Model):
     effective_to = models.DateField(null=True, blank=True, help_text="Inclusive; empty = still in force.")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CONFIRMED)
     source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -480,6 +486,7 @@ class ErasFeeSchedule(models.Model):
     tiers = models.JSONField(help_text="[{\"from\": 1, \"to\": 30, \"fee_usd\": 11}, ...] per specialty.")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CONFIRMED)
     source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
     history = HistoricalRecords()
 
     def __str__(self):
@@ -494,6 +501,7 @@ class SignalAllowance(models.Model):
     total = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CONFIRMED)
     source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
     history = HistoricalRecords()
 
     class Meta:
@@ -502,6 +510,94 @@ class SignalAllowance(models.Model):
 
     def __str__(self):
         return f"{self.specialty}: {self.total} signals ({self.cycle_year})"
+
+
+class OETSeasonWindow(models.Model):
+    """The earliest OET test date ECFMG accepts for one Pathways season (= Match year), audit D1."""
+
+    cycle_year = models.PositiveSmallIntegerField(unique=True, help_text="Match year of the Pathways season.")
+    tests_from = models.DateField(help_text="OET tests taken on or after this date count for the season.")
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
+    source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["cycle_year"]
+
+    def __str__(self):
+        return f"OET window, {self.cycle_year} Match: tests from {self.tests_from}"
+
+
+class ApplicationService(models.Model):
+    """Which application service a specialty uses in a season (ERAS or ResidencyCAS), with its fees."""
+
+    cycle_year = models.PositiveSmallIntegerField()
+    service = models.CharField(max_length=20, help_text="ERAS or ResidencyCAS.")
+    specialties = models.JSONField(default=list, blank=True, help_text="Specialties using it; empty = all others.")
+    tiers = models.JSONField(default=list, blank=True, help_text="Fee tiers per specialty, as for ERAS.")
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
+    source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["cycle_year", "service"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle_year", "service"], name="unique_service_per_cycle")
+        ]
+
+    def __str__(self):
+        return f"{self.service}, {self.cycle_year} Match"
+
+
+class TravelBanCountry(models.Model):
+    """A nationality whose visa issuance a proclamation suspends, with the visa classes it covers."""
+
+    class Level(models.TextChoices):
+        FULL = "full", "Full suspension"
+        PARTIAL = "partial", "Partial suspension"
+
+    country = models.CharField(max_length=80)
+    level = models.CharField(max_length=8, choices=Level.choices)
+    visa_classes = models.JSONField(default=list, help_text='Visa classes suspended, e.g. ["B", "F", "M", "J"].')
+    in_force_from = models.DateField()
+    in_force_to = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.SECONDARY)
+    source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["country", "in_force_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "in_force_from"], name="unique_ban_per_country_and_date")
+        ]
+
+    def __str__(self):
+        return f"{self.country}: {self.get_level_display()} from {self.in_force_from}"
+
+
+class VisaRule(models.Model):
+    """A dated visa rule that guidance quotes (the H-1B payment, the interview-location rule...)."""
+
+    key = models.SlugField(max_length=60, unique=True)
+    title = models.CharField(max_length=120)
+    visa_route = models.CharField(max_length=4, choices=VisaRoute.choices, blank=True)
+    summary = models.CharField(max_length=500)
+    amount_usd = models.PositiveIntegerField(null=True, blank=True)
+    in_force_from = models.DateField()
+    initial_term_to = models.DateField(null=True, blank=True, help_text="End of the initial term, if any.")
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.SECONDARY)
+    source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return self.title
 
 
 # --- Reminders (deliveries) ----------------------------------------------------------------------
@@ -513,7 +609,8 @@ class ReminderQuerySet(models.QuerySet):
 
 
 class Reminder(models.Model):
-    """One email reminder for one milestone and one lead time; the unique constraint makes planning idempotent."""
+    """One email reminder for one deadline instant of a milestone and one lead time; the unique constraint
+    makes planning idempotent."""
 
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"
@@ -527,6 +624,10 @@ class Reminder(models.Model):
     digest = models.ForeignKey(
         "DigestDelivery", on_delete=models.SET_NULL, null=True, blank=True, related_name="reminders"
     )
+    # The deadline this reminder is about. When the milestone's deadline moves, the new instant gets rows
+    # of its own (its lead times fire even where the old instant's were sent) and the old instant's unsent
+    # rows are cancelled.
+    due_at = models.DateTimeField()
     lead_days = models.PositiveSmallIntegerField()
     channel = models.CharField(max_length=12, default="email")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
@@ -535,6 +636,13 @@ class Reminder(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # Recorded when the row is first claimed, before anything is sent, and reused by every later attempt:
+    # a repeat (a crash or a lost reply after the server took the message) carries the same Message-ID,
+    # so mail clients fold it into the first copy.
+    message_id = models.CharField(max_length=200, blank=True)
+    # How often the send task's retries ran out, and when the sweeper tries again (None: not again).
+    failures = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ReminderQuerySet.as_manager()
@@ -542,12 +650,24 @@ class Reminder(models.Model):
     class Meta:
         ordering = ["scheduled_for"]
         constraints = [
-            models.UniqueConstraint(fields=["milestone", "lead_days", "channel"], name="one_reminder_per_lead_time")
+            # Cancelled rows do not count: a reminder cancelled because the applicant unsubscribed (or
+            # the milestone was closed) is planned again when they subscribe again (or reopen it).
+            models.UniqueConstraint(
+                fields=["milestone", "due_at", "lead_days", "channel"],
+                condition=~Q(status="cancelled"),
+                name="one_reminder_per_deadline_and_lead_time",
+            )
         ]
         indexes = [models.Index(fields=["status", "claimed_at"], name="reminder_status_idx")]
 
     def __str__(self):
         return f"{self.lead_days}-day reminder: {self.milestone}"
+
+    def save(self, *args, **kwargs):
+        if self.due_at is None:
+            # A row made by hand (the admin, a test) is about the milestone's deadline as it is now.
+            self.due_at = self.milestone.due_at or self.scheduled_for
+        super().save(*args, **kwargs)
 
 
 class DigestDelivery(models.Model):
@@ -560,6 +680,10 @@ class DigestDelivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # As on Reminder: one Message-ID for every attempt, and the sweeper's retries after a failure.
+    message_id = models.CharField(max_length=200, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -42,9 +42,11 @@ _delivery_options = {
     "retry_backoff_max": getattr(settings, "REMINDER_RETRY_BACKOFF_MAX_SECONDS", 300),
     "retry_jitter": True,
     "max_retries": getattr(settings, "REMINDER_MAX_RETRIES", 6),
-    # One email: a minute is generous. Both stay well below REMINDER_STUCK_AFTER_SECONDS.
-    "soft_time_limit": 30,
-    "time_limit": 60,
+    # One email, however slow the server may be within the SMTP timeouts: the socket timeout, which
+    # knows which phase failed, always ends a slow exchange first; a soft limit interrupting the wait
+    # for the reply to the end of DATA would send the email twice. The sweeper waits longer still.
+    "soft_time_limit": reminders.send_time_limits()[0],
+    "time_limit": reminders.send_time_limits()[1],
 }
 
 
@@ -119,16 +121,18 @@ def requeue_and_enqueue(*, now: datetime | None = None, older_than: timedelta | 
 
 @shared_task
 def plan_reminders() -> int:
-    """The beat tick: return stuck rows to the queue, then plan and enqueue what has come due."""
+    """The beat tick: return stuck rows (and failed ones whose retry time has come) to the queue, then
+    plan and enqueue what has come due."""
     requeued = requeue_and_enqueue()
     result = plan_and_enqueue()
-    if result.planned or requeued:
+    if result.planned or requeued or result.superseded:
         log.info(
-            "planned %d reminders (%d enqueued, %d new digests), requeued %d",
+            "planned %d reminders (%d enqueued, %d new digests), requeued %d, cancelled %d of moved deadlines",
             len(result.planned),
             len(result.enqueued),
             len(result.digests),
             requeued,
+            result.superseded,
         )
     return len(result.planned)
 

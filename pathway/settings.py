@@ -221,17 +221,25 @@ SMTP_HOST = os.environ.get("SMTP_HOST") or (
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Pathway Planner <noreply@pathway.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Timeouts per SMTP phase: SMTP_TIMEOUT for connecting and for each command's reply; the reply to the
+# end of DATA (the server storing or scanning the message) is awaited SMTP_DATA_TIMEOUT. A timeout there
+# is the one that can double an email (the server may have the message), so it is long: RFC 5321
+# 4.5.3.2.6 suggests 10 minutes; 5 keeps a worker from hanging longer on a broken server.
+SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 10)
+SMTP_DATA_TIMEOUT = env_int("SMTP_DATA_TIMEOUT", 300)
 if SMTP_HOST:
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            # Django's SMTP backend, waiting SMTP_DATA_TIMEOUT for the reply to the end of DATA.
+            "BACKEND": "milestones.reminders.smtp.EmailBackend",
             "OPTIONS": {
                 "host": SMTP_HOST,
                 "port": env_int("SMTP_PORT", 25),
                 "username": os.environ.get("SMTP_USER", ""),
                 "password": os.environ.get("SMTP_PASSWORD", ""),
                 "use_tls": env_bool("SMTP_STARTTLS", False),
-                "timeout": env_int("SMTP_TIMEOUT", 10),
+                "timeout": SMTP_TIMEOUT,
+                "data_timeout": SMTP_DATA_TIMEOUT,
             },
         }
     }
@@ -296,8 +304,14 @@ CELERY_DB_REUSE_MAX = 1000
 REMINDER_RETRY_BACKOFF_SECONDS = env_int("REMINDER_RETRY_BACKOFF_SECONDS", 60)
 REMINDER_RETRY_BACKOFF_MAX_SECONDS = env_int("REMINDER_RETRY_BACKOFF_MAX_SECONDS", 300)
 REMINDER_MAX_RETRIES = env_int("REMINDER_MAX_RETRIES", 6)
-# Longer than the send task's hard time limit (60 s) and the longest backoff, so live tasks are not swept.
+# Longer than the send task's hard time limit (from the SMTP timeouts: 420 s by default) and the longest
+# backoff, so live tasks are not swept; milestones.reminders.sweeping never uses less than that limit.
 REMINDER_STUCK_AFTER_SECONDS = env_int("REMINDER_STUCK_AFTER_SECONDS", 600)
+# When the send task's retries run out (an SMTP outage outlasting them), the row shows as failed but is
+# not given up: the sweeper sends it again after this long, doubling each time up to the maximum, for
+# as long as its deadline is ahead.
+REMINDER_FAILED_RETRY_SECONDS = env_int("REMINDER_FAILED_RETRY_SECONDS", 600)
+REMINDER_FAILED_RETRY_MAX_SECONDS = env_int("REMINDER_FAILED_RETRY_MAX_SECONDS", 3 * 3600)
 # A UTC interval, not a crontab: crontab schedules have a record of DST bugs (ecosystem.md §3.1).
 CELERY_BEAT_SCHEDULE: dict = {
     "every-5-min-plan-reminders": {

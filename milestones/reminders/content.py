@@ -43,11 +43,19 @@ def unsubscribe_url(user) -> str:
     return absolute_url("applicant:reminder_unsubscribe", unsubscribe_token(user))
 
 
-def headers(message_key: str, unsubscribe: str) -> dict:
+def message_id_for(kind: str, pk: int) -> str:
+    """The Message-ID of a row ("reminder" or "digest"): derived from the row, which is about one
+    deadline instant, so every attempt at it carries the same one. Recorded on the row at its first
+    claim and reused from there."""
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "pathway.localhost"
+    return f"<{kind}-{pk}@{domain}>"
+
+
+def headers(message_id: str, unsubscribe: str) -> dict:
     return {
-        # Stable per row: a resend after a crash carries the same id, so mail clients can fold it.
-        "Message-ID": f"<{message_key}@{domain}>",
+        # Stable per row: a resend after a crash or a lost reply carries the same id, so mail clients
+        # fold it into the first copy.
+        "Message-ID": message_id,
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Auto-Submitted": "auto-generated",
@@ -61,23 +69,39 @@ def _guidance(template: MilestoneTemplate, sentences: int = 2) -> list[str]:
     return [" ".join(parts[:sentences])] if parts else []
 
 
-def item(milestone: Milestone, tz: zoneinfo.ZoneInfo, now: datetime) -> dict:
-    """One deadline as an email shows it (a reminder has one, a digest a list)."""
+def item(
+    milestone: Milestone, tz: zoneinfo.ZoneInfo, now: datetime, *, moved_from: datetime | None = None
+) -> dict:
+    """One deadline as an email shows it (a reminder has one, a digest a list); `moved_from` is the
+    deadline an earlier reminder named, when it has moved since."""
     return {
         "title": milestone.template.title,
         "deadline": format_deadline(milestone.due_at, tz),
         "days_left": max(days_between(now, milestone.due_at, tz), 0),
         "projected": milestone.due_projected,
+        "moved_from": format_deadline(moved_from, tz) if moved_from else "",
         "guidance": _guidance(milestone.template),
         "url": milestone_url(milestone),
     }
+
+
+def moved_from(reminder: Reminder) -> datetime | None:
+    """The deadline the latest reminder sent for this milestone named, if it is not this one's: the
+    email then says the date moved, so it does not read like a repeat."""
+    return (
+        Reminder.objects.filter(milestone_id=reminder.milestone_id, status=Reminder.Status.SENT)
+        .exclude(due_at=reminder.due_at)
+        .order_by("-sent_at", "-pk")
+        .values_list("due_at", flat=True)
+        .first()
+    )
 
 
 def reminder_context(reminder: Reminder, *, now: datetime) -> dict:
     user = reminder.milestone.applicant
     return {
         "user": user,
-        "item": item(reminder.milestone, applicant_tz(user.profile), now),
+        "item": item(reminder.milestone, applicant_tz(user.profile), now, moved_from=moved_from(reminder)),
         "unsubscribe_url": unsubscribe_url(user),
         "site_url": settings.SITE_URL,
     }
@@ -87,7 +111,7 @@ def digest_context(user, reminders: list[Reminder], day: date, *, now: datetime)
     tz = applicant_tz(user.profile)
     return {
         "user": user,
-        "items": [item(r.milestone, tz, now) for r in reminders],
+        "items": [item(r.milestone, tz, now, moved_from=moved_from(r)) for r in reminders],
         "day": day,
         "unsubscribe_url": unsubscribe_url(user),
         "site_url": settings.SITE_URL,

@@ -1,30 +1,44 @@
-"""Delivering one reminder: claim the row, check the world again, send, mark it sent.
+"""Delivering one reminder: claim the row (recording the attempt and its Message-ID), check the world
+again, send, mark it sent; when the send task's retries run out, mark it failed with the sweeper's next
+try.
 
 The claim/send/mark steps and the send-time check are shared with the digest (`digest.py`).
 """
 
 from __future__ import annotations
 
+import smtplib
 from datetime import datetime
 
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from pathway.lib.emails import send_templated_email
 
 from ..models import DigestDelivery, Reminder
 from . import smtp
-from .content import headers, reminder_context
+from .content import headers, message_id_for, reminder_context
+from .schedule import due_leads, next_retry_at
 
 Status = Reminder.Status
 
 
 def claim(model: type[Reminder] | type[DigestDelivery], pk: int, now: datetime) -> bool:
     """planned -> sending, committed at once: only one worker can hold a row. False when another
-    worker holds it, or it was sent or cancelled already."""
+    worker holds it, or it was sent or cancelled already.
+
+    The attempt is recorded before anything is sent: its count, its time and, the first time, the
+    Message-ID that every attempt of this row will carry.
+    """
+    kind = "digest" if model is DigestDelivery else "reminder"
     return bool(
         model.objects.filter(pk=pk, status=Status.PLANNED).update(
-            status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now
+            status=Status.SENDING,
+            attempts=F("attempts") + 1,
+            claimed_at=now,
+            message_id=Case(
+                When(message_id="", then=Value(message_id_for(kind, pk))), default=F("message_id")
+            ),
         )
     )
 
@@ -41,17 +55,40 @@ def why_not(reminder: Reminder, now: datetime) -> str:
     profile = getattr(user, "profile", None)
     if not milestone.is_open or not milestone.is_applicable:
         return "milestone is no longer open"
-    if milestone.due_at is None or milestone.due_at <= now:
+    if milestone.due_at != reminder.due_at:
+        # Its text would name a deadline that is not the milestone's any more; the planner plans the
+        # new deadline's own reminders.
+        return "deadline moved"
+    if milestone.due_at <= now:
         return "deadline has passed"
     if not user.is_active:
         return "account is inactive"
     if profile is None or not profile.email_reminders:
         return "applicant turned email reminders off"
+    if fresher := _fresher_lead(reminder, profile, now):
+        return f"superseded by the {fresher}-day reminder"
     return ""
+
+
+def _fresher_lead(reminder: Reminder, profile, now: datetime) -> int | None:
+    """A smaller lead time of the same deadline whose moment has come too (this row waited out an
+    outage, or a lost broker message): that reminder says everything this one would, and fresher. The
+    planner plans it (it plans the smallest due lead time), so this one is dropped, not sent as well."""
+    due = [lead for lead, _ in due_leads(profile, reminder.milestone.template, reminder.due_at, now)]
+    fresher = [lead for lead in due if lead < reminder.lead_days]
+    return min(fresher) if fresher else None
 
 
 def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def refused_for_good(exc: BaseException) -> bool:
+    """The server refused every recipient with a permanent (5xx) reply: the address is wrong, and
+    trying again later changes nothing. Anything else (down, busy, timed out) may pass."""
+    return isinstance(exc, smtplib.SMTPRecipientsRefused) and all(
+        code >= 500 for code, _ in exc.recipients.values()
+    )
 
 
 def deliver_reminder(*, reminder_id: int, mailer=None) -> str:
@@ -75,25 +112,32 @@ def deliver_reminder(*, reminder_id: int, mailer=None) -> str:
     # Marked right after the server accepted the message, before anything else (even SMTP QUIT):
     # this short gap is the whole at-least-once window described in the package docstring.
     Reminder.objects.filter(pk=reminder_id, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), last_error=""
+        status=Status.SENT, sent_at=timezone.now(), last_error="", retry_at=None
     )
     return "sent"
 
 
 def _send(reminder: Reminder, now: datetime, mailer) -> None:
+    # Rendered from the milestone as it is now, which why_not has just checked is this row's deadline.
     context = reminder_context(reminder, now=now)
     with smtp.connection(mailer) as connection:
         send_templated_email(
             "milestone_reminder",
             to=[reminder.milestone.applicant.email],
             context=context,
-            headers=headers(f"reminder-{reminder.pk}", context["unsubscribe_url"]),
+            headers=headers(reminder.message_id, context["unsubscribe_url"]),
             mailer=connection,
         )
 
 
 def mark_reminder_failed(*, reminder_id: int, error: BaseException) -> None:
-    """Retries ran out: the applicant sees it as failed on their settings page."""
+    """The send task's retries ran out: the applicant sees the row as failed, with why, on their
+    settings page, and the sweeper tries it again later (`next_retry_at`) while its deadline is ahead."""
+    row = Reminder.objects.filter(pk=reminder_id, status=Status.PLANNED).first()
+    if row is None:
+        return
+    now = timezone.now()
+    retry_at = None if refused_for_good(error) else next_retry_at(now, row.failures + 1, row.due_at)
     Reminder.objects.filter(pk=reminder_id, status=Status.PLANNED).update(
-        status=Status.FAILED, last_error=describe(error)
+        status=Status.FAILED, last_error=describe(error), failures=F("failures") + 1, retry_at=retry_at
     )

@@ -15,6 +15,7 @@ from ..models import DigestDelivery, Reminder
 from . import smtp
 from .content import digest_context, headers
 from .delivery import claim, describe, release, why_not
+from .schedule import next_retry_at
 
 Status = Reminder.Status
 
@@ -62,7 +63,7 @@ def _send(digest: DigestDelivery, keep: list[Reminder], now: datetime, mailer) -
             "reminder_digest",
             to=[digest.user.email],
             context=context,
-            headers=headers(f"digest-{digest.pk}", context["unsubscribe_url"]),
+            headers=headers(digest.message_id, context["unsubscribe_url"]),
             mailer=connection,
         )
 
@@ -71,19 +72,32 @@ def _mark_sent(digest_id: int, keep: list[Reminder], *, claimed_at: datetime) ->
     sent_at = timezone.now()
     with transaction.atomic():
         DigestDelivery.objects.filter(pk=digest_id, status=Status.SENDING).update(
-            status=Status.SENT, sent_at=sent_at, last_error=""
+            status=Status.SENT, sent_at=sent_at, last_error="", retry_at=None
         )
         Reminder.objects.filter(pk__in=[r.pk for r in keep], status=Status.PLANNED).update(
-            status=Status.SENT, sent_at=sent_at, attempts=F("attempts") + 1, claimed_at=claimed_at
+            status=Status.SENT,
+            sent_at=sent_at,
+            attempts=F("attempts") + 1,
+            claimed_at=claimed_at,
+            retry_at=None,
         )
 
 
 def mark_digest_failed(*, digest_id: int, error: BaseException) -> None:
-    """Retries ran out for a digest: it and its reminders show as failed."""
+    """Retries ran out for a digest: it and its reminders show as failed, and the sweeper tries the
+    digest again later while the last of its deadlines is ahead."""
     with transaction.atomic():
-        if DigestDelivery.objects.filter(pk=digest_id, status=Status.PLANNED).update(
-            status=Status.FAILED, last_error=describe(error)
-        ):
-            Reminder.objects.filter(digest_id=digest_id, status=Status.PLANNED).update(
-                status=Status.FAILED, last_error=describe(error)
-            )
+        digest = (
+            DigestDelivery.objects.select_for_update().filter(pk=digest_id, status=Status.PLANNED).first()
+        )
+        if digest is None:
+            return
+        waiting = digest.reminders.filter(status=Status.PLANNED)
+        last_deadline = max(waiting.values_list("due_at", flat=True), default=None)
+        now = timezone.now()
+        failures = digest.failures + 1
+        retry_at = next_retry_at(now, failures, last_deadline) if last_deadline else None
+        DigestDelivery.objects.filter(pk=digest_id).update(
+            status=Status.FAILED, last_error=describe(error), failures=failures, retry_at=retry_at
+        )
+        waiting.update(status=Status.FAILED, last_error=describe(error), retry_at=retry_at)

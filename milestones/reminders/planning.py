@@ -1,5 +1,5 @@
-"""The planning sweep: insert the reminders whose send instant has come, and route each new row either
-to the broker alone or into the applicant's daily digest.
+"""The planning sweep: cancel the unsent rows of deadlines that moved, insert the reminders whose send
+instant has come, and route each new row either to the broker alone or into the applicant's daily digest.
 
 Planning enqueues nothing. It returns the new ids (`PlanResult`); the caller hands them to the broker
 after commit (`milestones.tasks.plan_and_enqueue`), so a worker never sees an uncommitted row.
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..models import DigestDelivery, Reminder
@@ -27,6 +28,7 @@ class PlanResult:
     planned: list[int] = field(default_factory=list)
     enqueued: list[int] = field(default_factory=list)
     digests: list[int] = field(default_factory=list)
+    superseded: int = 0
 
 
 def plan_due_reminders(*, now: datetime | None = None) -> PlanResult:
@@ -41,7 +43,25 @@ def plan_due_reminders(*, now: datetime | None = None) -> PlanResult:
     horizon = now + timedelta(days=longest_lead_days() + 2)
     insert_due = postgresql.insert_due if connection.vendor == "postgresql" else portable.insert_due
     with transaction.atomic():
-        return route(insert_due(now, horizon), now)
+        superseded = supersede_moved()
+        result = route(insert_due(now, horizon), now)
+    result.superseded = superseded
+    return result
+
+
+def supersede_moved() -> int:
+    """Cancel the unsent rows (planned, or failed and waiting for a retry) whose deadline instant is no
+    longer their milestone's; returns how many.
+
+    A reminder belongs to one deadline instant. When the deadline moves (recomputed from a cycle event,
+    re-planned after a time-zone change), the insert that follows plans the new instant's own rows, so
+    the old instant's unsent ones must not go out as well. The send-time check says the same for a row
+    already on the broker; this makes the settings page and the database say it too.
+    """
+    moved = ~Q(due_at=F("milestone__due_at")) | Q(milestone__due_at__isnull=True)
+    return Reminder.objects.filter(
+        moved, status__in=[Reminder.Status.PLANNED, Reminder.Status.FAILED]
+    ).update(status=Reminder.Status.CANCELLED, retry_at=None, last_error="deadline moved")
 
 
 def route(rows: list[NewRow], now: datetime) -> PlanResult:

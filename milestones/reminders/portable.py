@@ -10,16 +10,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from ..models import Milestone, Reminder
-from .schedule import (
-    DIGEST_HOUR,
-    EMAIL,
-    REMINDER_HOUR,
-    NewRow,
-    applicant_tz,
-    digest_may_plan,
-    lead_days_for,
-    reminder_send_at,
-)
+from .schedule import EMAIL, NewRow, applicant_tz, digest_may_plan, due_leads
 
 
 def insert_due(now: datetime, horizon: datetime) -> list[NewRow]:
@@ -46,32 +37,30 @@ def _candidates(now: datetime, horizon: datetime):
 
 
 def _freshest_due(milestone: Milestone, now: datetime) -> Reminder | None:
-    """The reminder for the smallest lead time whose send instant has come, or None."""
+    """The reminder for the smallest lead time of the current deadline whose send instant has come."""
     profile = milestone.applicant.profile
-    tz = applicant_tz(profile)
-    if profile.daily_digest and not digest_may_plan(milestone.due_at, now, tz):
+    if profile.daily_digest and not digest_may_plan(milestone.due_at, now, applicant_tz(profile)):
         return None
-    hour = DIGEST_HOUR if profile.daily_digest else REMINDER_HOUR
-    due = [
-        (lead, send_at)
-        for lead in lead_days_for(profile, milestone.template)
-        if (send_at := reminder_send_at(milestone.due_at, lead, tz, hour=hour)) <= now
-    ]
+    due = due_leads(profile, milestone.template, milestone.due_at, now)
     if not due:
         return None
     lead, send_at = min(due)
-    return Reminder(milestone=milestone, lead_days=lead, channel=EMAIL, scheduled_for=send_at)
+    return Reminder(
+        milestone=milestone, due_at=milestone.due_at, lead_days=lead, channel=EMAIL, scheduled_for=send_at
+    )
 
 
 def _not_planned_yet(wanted: list[Reminder]) -> list[Reminder]:
+    """Those of `wanted` with no row for their deadline instant and lead time; cancelled rows do not
+    count (the unique constraint ignores them too)."""
     if not wanted:
         return []
     existing = set(
-        Reminder.objects.filter(milestone__in=[r.milestone_id for r in wanted], channel=EMAIL).values_list(
-            "milestone_id", "lead_days"
-        )
+        Reminder.objects.filter(milestone__in=[r.milestone_id for r in wanted], channel=EMAIL)
+        .exclude(status=Reminder.Status.CANCELLED)
+        .values_list("milestone_id", "due_at", "lead_days")
     )
-    return [r for r in wanted if (r.milestone_id, r.lead_days) not in existing]
+    return [r for r in wanted if (r.milestone_id, r.due_at, r.lead_days) not in existing]
 
 
 def _insert(fresh: list[Reminder], now: datetime) -> list[NewRow]:
@@ -81,10 +70,10 @@ def _insert(fresh: list[Reminder], now: datetime) -> list[NewRow]:
     Reminder.objects.bulk_create(fresh, ignore_conflicts=True)
     keys = Q()
     for r in fresh:
-        keys |= Q(milestone_id=r.milestone_id, lead_days=r.lead_days)
-    inserted = Reminder.objects.filter(keys, channel=EMAIL, created_at=now).select_related(
-        "milestone__applicant__profile"
-    )
+        keys |= Q(milestone_id=r.milestone_id, due_at=r.due_at, lead_days=r.lead_days)
+    inserted = Reminder.objects.filter(
+        keys, channel=EMAIL, created_at=now, status=Reminder.Status.PLANNED
+    ).select_related("milestone__applicant__profile")
     return [
         NewRow(
             r.pk,

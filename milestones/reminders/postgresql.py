@@ -14,8 +14,10 @@ from .schedule import DIGEST_HOUR, LAST_CALL, MAX_LEAD_DAYS, REMINDER_HOUR, NewR
 # One statement does the whole selection on PostgreSQL: a partial-index range scan over open
 # milestones near their deadline, the lead times unnested from JSON, the send instant computed on the
 # applicant's wall clock by the database's own tz rules, the freshest due lead time per milestone, and
-# an insert that skips rows planned earlier. NOT EXISTS filters the already-planned rows cheaply (an
-# anti-join); ON CONFLICT still guards against a concurrent sweep inserting the same row.
+# an insert that skips rows planned earlier for the same deadline instant (cancelled ones aside, as the
+# partial unique index does). NOT EXISTS filters the already-planned rows cheaply (an anti-join); ON
+# CONFLICT, naming the partial index by its columns and predicate, still guards against a concurrent
+# sweep inserting the same row.
 _PLAN_SQL = """
 WITH candidates AS (
     SELECT m.id AS milestone_id, m.due_at, p.time_zone AS tz, p.daily_digest, lead.value::int AS lead_days
@@ -47,21 +49,23 @@ instants AS (
     FROM candidates
 ),
 freshest AS (
-    SELECT DISTINCT ON (milestone_id) milestone_id, lead_days, send_at
+    SELECT DISTINCT ON (milestone_id) milestone_id, due_at, lead_days, send_at
     FROM instants
     WHERE send_at <= %(now)s
       AND (NOT daily_digest OR %(now)s >= digest_today OR due_at < digest_today)
     ORDER BY milestone_id, lead_days
 ),
 inserted AS (
-    INSERT INTO {reminder} (milestone_id, lead_days, channel, status, scheduled_for, attempts, last_error, created_at)
-    SELECT f.milestone_id, f.lead_days, 'email', 'planned', f.send_at, 0, '', %(now)s
+    INSERT INTO {reminder} (milestone_id, due_at, lead_days, channel, status, scheduled_for, attempts,
+                            last_error, message_id, failures, created_at)
+    SELECT f.milestone_id, f.due_at, f.lead_days, 'email', 'planned', f.send_at, 0, '', '', 0, %(now)s
     FROM freshest f
     WHERE NOT EXISTS (
         SELECT 1 FROM {reminder} r
-        WHERE r.milestone_id = f.milestone_id AND r.lead_days = f.lead_days AND r.channel = 'email'
+        WHERE r.milestone_id = f.milestone_id AND r.due_at = f.due_at AND r.lead_days = f.lead_days
+          AND r.channel = 'email' AND NOT (r.status = 'cancelled')
     )
-    ON CONFLICT (milestone_id, lead_days, channel) DO NOTHING
+    ON CONFLICT (milestone_id, due_at, lead_days, channel) WHERE NOT (status = 'cancelled') DO NOTHING
     RETURNING id, milestone_id
 )
 SELECT i.id, m.applicant_id, p.daily_digest, p.time_zone

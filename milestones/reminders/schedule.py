@@ -1,11 +1,13 @@
 """When a reminder goes out: the rules both planners share (the applicant's wall clock, lead times,
-the digest hour), and the row record they return."""
+the digest hour), the row record they return, and when the sweeper tries a failed row again."""
 
 from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+
+from django.conf import settings
 
 from ..models import ApplicantProfile, MilestoneTemplate
 
@@ -68,6 +70,21 @@ def lead_days_for(profile: ApplicantProfile, template: MilestoneTemplate) -> lis
     )
 
 
+def hour_for(profile: ApplicantProfile) -> time:
+    """The wall-clock hour this applicant's reminders go out: the digest's, or the single reminders'."""
+    return DIGEST_HOUR if profile.daily_digest else REMINDER_HOUR
+
+
+def due_leads(profile: ApplicantProfile, template: MilestoneTemplate, due_at: datetime, now: datetime):
+    """(lead time, send instant) of every lead time of this deadline whose moment has come by `now`."""
+    tz, hour = applicant_tz(profile), hour_for(profile)
+    return [
+        (lead, send_at)
+        for lead in lead_days_for(profile, template)
+        if (send_at := reminder_send_at(due_at, lead, tz, hour=hour)) <= now
+    ]
+
+
 def longest_lead_days() -> int:
     """The longest lead time anyone uses: bounds the deadline range the sweep must look at."""
     longest = 0
@@ -84,3 +101,15 @@ def digest_may_plan(due_at: datetime, now: datetime, tz: zoneinfo.ZoneInfo) -> b
     """Digest applicants' reminders wait for today's digest hour, unless the deadline comes first."""
     digest_today = datetime.combine(now.astimezone(tz).date(), DIGEST_HOUR, tzinfo=tz)
     return now >= digest_today or due_at < digest_today
+
+
+def next_retry_at(now: datetime, failures: int, due_at: datetime) -> datetime | None:
+    """When the sweeper tries a failed row again, after its `failures`-th failure: the first interval,
+    doubled after each failure up to the maximum (an outage that outlasts the send task's own retries is
+    usually long, and hammering a server that is down helps nobody). None when that comes too late,
+    at or after the deadline."""
+    first = getattr(settings, "REMINDER_FAILED_RETRY_SECONDS", 600)
+    longest = getattr(settings, "REMINDER_FAILED_RETRY_MAX_SECONDS", 3 * 3600)
+    delay = min(first * 2 ** max(failures - 1, 0), longest)
+    retry_at = now + timedelta(seconds=delay)
+    return retry_at if retry_at < due_at else None

@@ -1,4 +1,5 @@
-"""The sweeper: return rows whose worker died to the queue, and find planned rows nobody is working on.
+"""The sweeper: return rows whose worker died to the queue, find planned rows nobody is working on, and
+try failed rows again when their time comes.
 
 Like planning, sweeping enqueues nothing: it returns the ids (`Requeued`) for the caller to enqueue
 after commit (`milestones.tasks.requeue_and_enqueue`).
@@ -16,17 +17,21 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import DigestDelivery, Reminder
+from .delivery import why_not
+from .smtp import send_time_limits
 
 log = logging.getLogger(__name__)
+Status = Reminder.Status
 
 
 def stuck_after() -> timedelta:
     """How long a row may sit in "sending" before the sweeper assumes its worker died.
 
     Longer than the send task's hard time limit and the longest retry backoff, so that a live task is
-    never swept from under itself.
+    never swept from under itself: never less than that limit and a minute, whatever the setting says.
     """
-    return timedelta(seconds=getattr(settings, "REMINDER_STUCK_AFTER_SECONDS", 600))
+    configured = getattr(settings, "REMINDER_STUCK_AFTER_SECONDS", 600)
+    return timedelta(seconds=max(configured, send_time_limits()[1] + 60))
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Requeued:
     digest_ids: list[int] = field(default_factory=list)
     stuck: int = 0
     stuck_digests: int = 0
+    retried: int = 0
 
     @property
     def count(self) -> int:
@@ -45,10 +51,12 @@ class Requeued:
 
 
 def requeue_stuck(*, now: datetime | None = None, older_than: timedelta | None = None) -> Requeued:
-    """Return rows stuck in "sending" to "planned" and list the planned rows nobody is working on.
+    """Return rows stuck in "sending" to "planned", list the planned rows nobody is working on, and
+    return failed rows whose retry time has come to "planned" too.
 
     A row stays in "sending" when its worker was killed mid-send; a planned row is orphaned when its
-    broker message was lost (a worker killed with the message reserved, a failed enqueue after commit).
+    broker message was lost (a worker killed with the message reserved, a failed enqueue after commit);
+    a row is failed when the send task's retries ran out (an SMTP outage longer than them).
     Enqueueing a row twice is harmless: only one task can claim it.
     """
     now = now or timezone.now()
@@ -60,16 +68,66 @@ def requeue_stuck(*, now: datetime | None = None, older_than: timedelta | None =
             stuck_digests=_return_to_planned(DigestDelivery, cutoff),
         )
         result.reminder_ids = list(
-            Reminder.objects.filter(idle, status=Reminder.Status.PLANNED, digest__isnull=True).values_list(
+            Reminder.objects.filter(idle, status=Status.PLANNED, digest__isnull=True).values_list(
                 "pk", flat=True
             )
         )
         result.digest_ids = list(
-            DigestDelivery.objects.filter(idle, status=Reminder.Status.PLANNED).values_list("pk", flat=True)
+            DigestDelivery.objects.filter(idle, status=Status.PLANNED).values_list("pk", flat=True)
         )
+        retried = _retry_failed_reminders(now)
+        retried_digests = _retry_failed_digests(now)
+    result.reminder_ids += [pk for pk in retried if pk not in set(result.reminder_ids)]
+    result.digest_ids += [pk for pk in retried_digests if pk not in set(result.digest_ids)]
+    result.retried = len(retried) + len(retried_digests)
     if result.stuck or result.stuck_digests:
         log.warning("requeued %d stuck reminders and %d stuck digests", result.stuck, result.stuck_digests)
+    if result.retried:
+        log.info("retrying %d failed reminders and digests", result.retried)
     return result
+
+
+def _retry_failed_reminders(now: datetime) -> list[int]:
+    """Failed reminders whose retry time has come go back to "planned"; returns their ids.
+
+    Each is asked the send-time question first: one whose deadline has passed stays failed for good
+    (the applicant's settings page says so), one that is no longer wanted (the deadline moved, a fresher
+    reminder is due, the milestone was closed, reminders were switched off) is cancelled.
+    """
+    rows = list(
+        Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=Status.FAILED, retry_at__lte=now, digest__isnull=True)
+        .select_related("milestone__template", "milestone__applicant__profile")
+    )
+    retry, passed, unwanted = [], [], {}
+    for row in rows:
+        reason = why_not(row, now)
+        if not reason:
+            retry.append(row.pk)
+        elif reason == "deadline has passed":
+            passed.append(row.pk)
+        else:
+            unwanted[row.pk] = reason
+    Reminder.objects.filter(pk__in=retry).update(status=Status.PLANNED, retry_at=None)
+    Reminder.objects.filter(pk__in=passed).update(retry_at=None)
+    for pk, reason in unwanted.items():
+        Reminder.objects.filter(pk=pk).update(status=Status.CANCELLED, retry_at=None, last_error=reason)
+    return retry
+
+
+def _retry_failed_digests(now: datetime) -> list[int]:
+    """Failed digests whose retry time has come go back to "planned" with their failed reminders (the
+    digest's send-time check drops those no longer due); returns their ids."""
+    ids = list(
+        DigestDelivery.objects.select_for_update(skip_locked=True)
+        .filter(status=Status.FAILED, retry_at__lte=now)
+        .values_list("pk", flat=True)
+    )
+    DigestDelivery.objects.filter(pk__in=ids).update(status=Status.PLANNED, retry_at=None)
+    Reminder.objects.filter(digest_id__in=ids, status=Status.FAILED).update(
+        status=Status.PLANNED, retry_at=None
+    )
+    return ids
 
 
 def _return_to_planned(model: type[Reminder] | type[DigestDelivery], cutoff: datetime) -> int:
@@ -77,8 +135,8 @@ def _return_to_planned(model: type[Reminder] | type[DigestDelivery], cutoff: dat
     # skip_locked: a row a live worker is marking sent right now is not stuck; leave it alone.
     stuck = list(
         model.objects.select_for_update(skip_locked=True)
-        .filter(status=Reminder.Status.SENDING, claimed_at__lt=cutoff)
+        .filter(status=Status.SENDING, claimed_at__lt=cutoff)
         .values_list("pk", flat=True)
     )
-    model.objects.filter(pk__in=stuck).update(status=Reminder.Status.PLANNED)
+    model.objects.filter(pk__in=stuck).update(status=Status.PLANNED)
     return len(stuck)

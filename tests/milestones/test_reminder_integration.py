@@ -8,6 +8,7 @@ database, the SMTP port, short retry backoffs) is passed through its environment
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import os
 import signal
 import socket
@@ -17,7 +18,7 @@ import threading
 import time
 from collections import Counter
 from datetime import timedelta
-from email.parser import BytesHeaderParser
+from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
@@ -35,7 +36,6 @@ from pathway.models import User
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-REDIS_TEST_DB = 15
 WAIT = 120  # seconds: every wait is bounded so a broken worker fails the test instead of hanging it
 
 
@@ -48,22 +48,42 @@ def free_port() -> int:
 class Recorder:
     """aiosmtpd handler that records (Message-ID, recipient) for every message it accepts.
 
+    `received` holds (Message-ID, recipient) pairs, `messages` the parsed messages, in arrival order.
+
     `pause_after(n)`: after n messages, hold every new transaction at RCPT until `resume()`, so a test
     can kill the worker while its processes are provably mid-SMTP and none is between "accepted"
-    and "marked sent" (the at-least-once window documented in milestones/reminders/__init__.py).
+    and "marked sent".
+
+    `hold_replies_after(n)`: after n messages, accept each new message (it is recorded: the server has
+    it) but hold the reply to the end of DATA until `resume()`. Killing the worker then kills it inside
+    the acceptance window, the one no SMTP client can close (milestones/reminders/__init__.py).
+
+    `slow_replies(every, seconds)`: the server accepts every `every`-th new message and answers the end
+    of DATA `seconds` late, the first time only (a slow disk or content scanner).
     """
 
     def __init__(self):
         self.received: list[tuple[str, str]] = []
+        self.messages: list = []
         self.lock = threading.Lock()
         self.pause_at: int | None = None
         self.held = 0
+        self.hold_at: int | None = None
+        self.in_window: set[str] = set()
+        self.slow_every, self.slow_seconds, self.seen = 0, 0.0, []
 
     def pause_after(self, n: int) -> None:
         self.pause_at = n
 
+    def hold_replies_after(self, n: int) -> None:
+        self.hold_at = n
+
+    def slow_replies(self, every: int, seconds: float) -> None:
+        self.slow_every, self.slow_seconds = every, seconds
+
     def resume(self) -> None:
         self.pause_at = None
+        self.hold_at = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         import asyncio
@@ -77,10 +97,25 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        headers = BytesHeaderParser().parsebytes(envelope.content)
+        import asyncio
+
+        message = BytesParser(policy=email.policy.default).parsebytes(envelope.content)
+        message_id = message["Message-ID"]
         with self.lock:
+            hold = self.hold_at is not None and len(self.received) >= self.hold_at
+            first_time = message_id not in self.seen
+            if first_time:
+                self.seen.append(message_id)
+            slow = bool(self.slow_every) and first_time and len(self.seen) % self.slow_every == 0
             for rcpt in envelope.rcpt_tos:
-                self.received.append((headers["Message-ID"], rcpt))
+                self.received.append((message_id, rcpt))
+                self.messages.append(message)
+            if hold:
+                self.in_window.add(message_id)
+        if slow:
+            await asyncio.sleep(self.slow_seconds)
+        while hold and self.hold_at is not None:
+            await asyncio.sleep(0.05)
         return "250 Message accepted for delivery"
 
     def count(self) -> int:
@@ -154,9 +189,14 @@ class Worker:
 
 @pytest.fixture
 def broker(redis_url):
-    """A dedicated Redis database, flushed before and after, and a Celery client publishing to it."""
+    """REDIS_URL's database, flushed before and after, and a Celery client publishing to it.
+
+    The database REDIS_URL names is the test run's own (CI gives the suite a server to itself; on a
+    shared machine each engineer sets their own), so flushing it touches nobody else's broker.
+    """
     parsed = urlparse(redis_url)
-    url = f"redis://{parsed.hostname or '127.0.0.1'}:{parsed.port or 6379}/{REDIS_TEST_DB}"
+    db = parsed.path.strip("/") or "0"
+    url = f"redis://{parsed.hostname or '127.0.0.1'}:{parsed.port or 6379}/{db}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     app = Celery("reminder-tests", broker=url, set_as_current=False)
