@@ -22,7 +22,6 @@ from .models import (
     CycleEvent,
     Exam,
     Milestone,
-    OETSeasonWindow,
     OETThreshold,
     ScoreReleaseRule,
 )
@@ -84,39 +83,10 @@ def pathway_risks(*, applicant, milestones=None) -> list[Risk]:
             .values_list("at", flat=True)
             .first()
         )
-        thresholds = list(OETThreshold.objects.all())
-        windows = list(OETSeasonWindow.objects.filter(cycle_year=profile.target_cycle.year))
-        risks += _oet_window_risks(by_key.get(OET), profile, thresholds, windows)
         if rol is not None:
-            risks += _img_gate(by_key, rol, today, profile, releases, (thresholds, windows))
+            thresholds = list(OETThreshold.objects.all())
+            risks += _img_gate(by_key, rol, today, profile, releases, thresholds)
     return sorted(risks, key=lambda r: r.severity != RED)
-
-
-def _oet_window_risks(oet, profile, thresholds, windows) -> list[Risk]:
-    """Audit D1: a recorded OET that meets the scores but was taken before the target season's window."""
-    if oet is None or not oet.is_open:
-        return []
-    season = profile.target_cycle.year
-    window = rule_checks.oet_window(season, windows)
-    if window is None:
-        return []
-    early = [
-        r
-        for r in oet.oet_results.all()
-        if rule_checks.judge_oet_result(r, thresholds=thresholds).passed and r.test_date < window.tests_from
-    ]
-    if not early:
-        return []
-    return [
-        Risk(
-            "oet_outside_window",
-            RED,
-            f"Your OET Medicine of {early[-1].test_date:%-d %b %Y} meets the scores but not the test-date "
-            f"window: {rule_checks.window_text(window)}.",
-            "Book an OET Medicine sitting inside the window, or check the season's rules on ecfmg.org.",
-            OET,
-        )
-    ]
 
 
 def _overdue_risk(milestone) -> Risk:
@@ -182,7 +152,7 @@ def _gate_risk(key: str, what: str, finish: str, rol: datetime, profile, action:
     )
 
 
-def _img_gate(by_key, rol: datetime, today: date, profile, releases, oet_rules) -> list[Risk]:
+def _img_gate(by_key, rol: datetime, today: date, profile, releases, thresholds) -> list[Risk]:
     """Domain §11.5 #2: Step 2 CK, OET or the Pathway projected to finish after the ROL deadline.
 
     Each of the three is judged on its own, except the Pathway: ECFMG accepts it only once the OET
@@ -190,7 +160,7 @@ def _img_gate(by_key, rol: datetime, today: date, profile, releases, oet_rules) 
     """
     rol_day = et_date(rol)
     risks = _step2ck_gate(by_key.get(STEP2CK), rol, rol_day, today, profile, releases)
-    oet_risks = _oet_gate(by_key.get(OET), rol, rol_day, today, profile, oet_rules)
+    oet_risks = _oet_gate(by_key.get(OET), rol, rol_day, today, profile, thresholds)
     risks += oet_risks
     risks += _pathway_gate(by_key.get(PATHWAY), rol, rol_day, today, profile, oet_late=bool(oet_risks))
     return risks
@@ -233,16 +203,11 @@ def _step2ck_gate(step2, rol: datetime, rol_day: date, today: date, profile, rel
     ]
 
 
-def _oet_gate(oet, rol: datetime, rol_day: date, today: date, profile, oet_rules) -> list[Risk]:
-    """No OET pass (inside the season's window) yet and the recommended last sitting is past."""
+def _oet_gate(oet, rol: datetime, rol_day: date, today: date, profile, thresholds) -> list[Risk]:
+    """No OET pass yet and the recommended last sitting is past (an empty list: not late)."""
     if oet is None or not oet.is_open:
         return []
-    thresholds, windows = oet_rules
-    season = profile.target_cycle.year
-    passed = any(
-        rule_checks.judge_oet_result(r, thresholds=thresholds, season=season, windows=windows).passed
-        for r in oet.oet_results.all()
-    )
+    passed = any(rule_checks.judge_oet_result(r, thresholds=thresholds).passed for r in oet.oet_results.all())
     # ECFMG's advice: sit OET by the last December date so scores are processed before the ROL
     # deadline; how long OET takes is unverified, so that recommended date is the projection.
     cutoff = et_date(oet.due_at) if oet.due_at else rol_day
