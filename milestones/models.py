@@ -213,7 +213,8 @@ class ApplicantProfile(models.Model):
     daily_digest = models.BooleanField(default=False)
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
     created_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords()
+    # The calendar token is a credential (the feed's URL): the history would keep every past one.
+    history = HistoricalRecords(excluded_fields=["calendar_token"])
 
     def __str__(self):
         return f"Profile of {self.user}"
