@@ -304,7 +304,7 @@ CELERY_DB_REUSE_MAX = 1000
 REMINDER_RETRY_BACKOFF_SECONDS = env_int("REMINDER_RETRY_BACKOFF_SECONDS", 60)
 REMINDER_RETRY_BACKOFF_MAX_SECONDS = env_int("REMINDER_RETRY_BACKOFF_MAX_SECONDS", 300)
 REMINDER_MAX_RETRIES = env_int("REMINDER_MAX_RETRIES", 6)
-# Longer than the send task's hard time limit (from the SMTP timeouts: 420 s by default) and the longest
+# Longer than the send task's hard time limit (from the SMTP timeouts: 450 s by default) and the longest
 # backoff, so live tasks are not swept; milestones.reminders.sweeping never uses less than that limit.
 REMINDER_STUCK_AFTER_SECONDS = env_int("REMINDER_STUCK_AFTER_SECONDS", 600)
 # When the send task's retries run out (an SMTP outage outlasting them), the row shows as failed but is
