@@ -20,6 +20,7 @@ from .graph import anchor_problem, describe_cycle, find_cycle
 from .models import (
     ApplicantProfile,
     ApplicantType,
+    ApplicationService,
     AttemptLimit,
     CycleEvent,
     DeadlineKind,
@@ -30,12 +31,15 @@ from .models import (
     Milestone,
     MilestoneTemplate,
     OETResult,
+    OETSeasonWindow,
     OETThreshold,
     PassingStandard,
     ScoreReleaseRule,
     SignalAllowance,
     TemplatePrerequisite,
+    TravelBanCountry,
     USCEEntry,
+    VisaRule,
 )
 from .services import copy_cycle_to_next_year, recompute_deadlines, save_profile
 
@@ -314,3 +318,39 @@ class MilestoneAdmin(SimpleHistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- Rule tables of the November 2026 domain audit (each row dated and sourced) ----------------
+
+
+@admin.register(OETSeasonWindow)
+class OETSeasonWindowAdmin(admin.ModelAdmin):
+    list_display = ["cycle_year", "tests_from", "status", "last_verified", "source_url"]
+    list_filter = ["status"]
+
+
+@admin.register(ApplicationService)
+class ApplicationServiceAdmin(admin.ModelAdmin):
+    list_display = ["cycle_year", "service", "specialties", "status", "last_verified"]
+    list_filter = ["service", "status"]
+
+
+@admin.register(TravelBanCountry)
+class TravelBanCountryAdmin(admin.ModelAdmin):
+    list_display = [
+        "country",
+        "level",
+        "visa_classes",
+        "in_force_from",
+        "in_force_to",
+        "status",
+        "last_verified",
+    ]
+    list_filter = ["level", "status"]
+    search_fields = ["country"]
+
+
+@admin.register(VisaRule)
+class VisaRuleAdmin(admin.ModelAdmin):
+    list_display = ["key", "title", "in_force_from", "initial_term_to", "status", "last_verified"]
+    list_filter = ["visa_route", "status"]

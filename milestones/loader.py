@@ -19,6 +19,7 @@ from .deadlines import parse_et
 from .graph import graph_problems
 from .models import (
     ApplicantType,
+    ApplicationService,
     AttemptLimit,
     Confidence,
     CycleEvent,
@@ -28,13 +29,16 @@ from .models import (
     Exam,
     MatchCycle,
     MilestoneTemplate,
+    OETSeasonWindow,
     OETThreshold,
     PassingStandard,
     Phase,
     ScoreReleaseRule,
     SignalAllowance,
     TemplatePrerequisite,
+    TravelBanCountry,
     VisaRoute,
+    VisaRule,
 )
 from .services import recompute_deadlines
 
@@ -180,7 +184,7 @@ def _rule_rows(upsert, model, rows, key_fields, fields):
         # The files say `cycle` where the models say `cycle_year`.
         raw = {("cycle_year" if name == "cycle" else name): value for name, value in raw.items()}
         values = {name: raw[name] for name in fields if name in raw}
-        for name in ("effective_from", "effective_to"):
+        for name in DATE_FIELDS:
             if name in values:
                 values[name] = _day(values[name])
         if "note" in values:
@@ -189,7 +193,17 @@ def _rule_rows(upsert, model, rows, key_fields, fields):
         upsert(model, existing, tuple(lookup[name] for name in key_fields), lookup, values)
 
 
-RULE_COMMON = ("effective_from", "effective_to", "status", "source_url", "note")
+DATE_FIELDS = (
+    "effective_from",
+    "effective_to",
+    "tests_from",
+    "in_force_from",
+    "in_force_to",
+    "initial_term_to",
+    "last_verified",
+)
+RULE_COMMON = ("effective_from", "effective_to", "status", "source_url", "last_verified", "note")
+DATED = ("status", "source_url", "last_verified", "note")
 # Each rule table of rules.yaml: (model, its section in the file, natural key, fields loaded).
 RULE_TABLES = (
     (
@@ -223,12 +237,26 @@ RULE_TABLES = (
         ("exam", "effective_from"),
         ("exam", "typical_days", "worst_case_days", "release_weekday", "blackout", *RULE_COMMON),
     ),
-    (ErasFeeSchedule, "eras_fees", ("cycle_year",), ("tiers", "status", "source_url")),
+    (ErasFeeSchedule, "eras_fees", ("cycle_year",), ("tiers", "status", "source_url", "last_verified")),
     (
         SignalAllowance,
         "signal_allowances",
         ("cycle_year", "specialty"),
-        ("specialty", "gold", "silver", "total", "status", "source_url"),
+        ("specialty", "gold", "silver", "total", "status", "source_url", "last_verified"),
+    ),
+    (OETSeasonWindow, "oet_windows", ("cycle_year",), ("tests_from", *DATED)),
+    (ApplicationService, "application_services", ("cycle_year", "service"), ("specialties", "tiers", *DATED)),
+    (
+        TravelBanCountry,
+        "travel_bans",
+        ("country", "in_force_from"),
+        ("country", "level", "visa_classes", "in_force_from", "in_force_to", *DATED),
+    ),
+    (
+        VisaRule,
+        "visa_rules",
+        ("key",),
+        ("title", "visa_route", "summary", "amount_usd", "in_force_from", "initial_term_to", *DATED),
     ),
 )
 
@@ -263,6 +291,7 @@ def _load_cycles(upsert: _Upserter, raw_cycles: list[dict]) -> None:
                 "at": parse_et(event["at"]),
                 "status": event["status"],
                 "source_url": event.get("source_url") or "",
+                "last_verified": _day(event.get("last_verified")),
                 "note": event.get("note") or "",
             }
             upsert(

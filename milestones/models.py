@@ -94,6 +94,7 @@ class CycleEvent(models.Model):
     at = models.DateTimeField(help_text="When it happens (entered in US Eastern time).")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
     source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
     note = models.CharField(max_length=300, blank=True)
     history = HistoricalRecords()
 
@@ -207,6 +208,10 @@ class ApplicantProfile(models.Model):
     specialties = models.JSONField(default=list, blank=True)
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
     opted_in = models.JSONField(default=list, blank=True, help_text="Keys of optional milestones chosen.")
+    # Optional: only used to warn about visa bans (TravelBanCountry); matched by country name.
+    nationality = models.CharField(
+        max_length=80, blank=True, help_text="Country of citizenship (optional; used only for visa warnings)."
+    )
     # Notification settings (issue 5): None lead days = the templates' defaults.
     email_reminders = models.BooleanField(default=True)
     reminder_lead_days = models.JSONField(null=True, blank=True)
@@ -398,6 +403,7 @@ class RuleRow(models.Model):
     effective_to = models.DateField(null=True, blank=True, help_text="Inclusive; empty = still in force.")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CONFIRMED)
     source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -481,6 +487,7 @@ class ErasFeeSchedule(models.Model):
     tiers = models.JSONField(help_text="[{\"from\": 1, \"to\": 30, \"fee_usd\": 11}, ...] per specialty.")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CONFIRMED)
     source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
     history = HistoricalRecords()
 
     def __str__(self):
@@ -495,6 +502,7 @@ class SignalAllowance(models.Model):
     total = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CONFIRMED)
     source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
     history = HistoricalRecords()
 
     class Meta:
@@ -503,6 +511,94 @@ class SignalAllowance(models.Model):
 
     def __str__(self):
         return f"{self.specialty}: {self.total} signals ({self.cycle_year})"
+
+
+class OETSeasonWindow(models.Model):
+    """The earliest OET test date ECFMG accepts for one Pathways season (= Match year), audit D1."""
+
+    cycle_year = models.PositiveSmallIntegerField(unique=True, help_text="Match year of the Pathways season.")
+    tests_from = models.DateField(help_text="OET tests taken on or after this date count for the season.")
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
+    source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["cycle_year"]
+
+    def __str__(self):
+        return f"OET window, {self.cycle_year} Match: tests from {self.tests_from}"
+
+
+class ApplicationService(models.Model):
+    """Which application service a specialty uses in a season (ERAS or ResidencyCAS), with its fees."""
+
+    cycle_year = models.PositiveSmallIntegerField()
+    service = models.CharField(max_length=20, help_text="ERAS or ResidencyCAS.")
+    specialties = models.JSONField(default=list, blank=True, help_text="Specialties using it; empty = all others.")
+    tiers = models.JSONField(default=list, blank=True, help_text="Fee tiers per specialty, as for ERAS.")
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
+    source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["cycle_year", "service"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle_year", "service"], name="unique_service_per_cycle")
+        ]
+
+    def __str__(self):
+        return f"{self.service}, {self.cycle_year} Match"
+
+
+class TravelBanCountry(models.Model):
+    """A nationality whose visa issuance a proclamation suspends, with the visa classes it covers."""
+
+    class Level(models.TextChoices):
+        FULL = "full", "Full suspension"
+        PARTIAL = "partial", "Partial suspension"
+
+    country = models.CharField(max_length=80)
+    level = models.CharField(max_length=8, choices=Level.choices)
+    visa_classes = models.JSONField(default=list, help_text='Visa classes suspended, e.g. ["B", "F", "M", "J"].')
+    in_force_from = models.DateField()
+    in_force_to = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.SECONDARY)
+    source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["country", "in_force_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "in_force_from"], name="unique_ban_per_country_and_date")
+        ]
+
+    def __str__(self):
+        return f"{self.country}: {self.get_level_display()} from {self.in_force_from}"
+
+
+class VisaRule(models.Model):
+    """A dated visa rule that guidance quotes (the H-1B payment, the interview-location rule...)."""
+
+    key = models.SlugField(max_length=60, unique=True)
+    title = models.CharField(max_length=120)
+    visa_route = models.CharField(max_length=4, choices=VisaRoute.choices, blank=True)
+    summary = models.CharField(max_length=500)
+    amount_usd = models.PositiveIntegerField(null=True, blank=True)
+    in_force_from = models.DateField()
+    initial_term_to = models.DateField(null=True, blank=True, help_text="End of the initial term, if any.")
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.SECONDARY)
+    source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return self.title
 
 
 # --- Reminders (deliveries) ----------------------------------------------------------------------

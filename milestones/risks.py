@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from pathway.lib.times import et_date
@@ -22,8 +22,10 @@ from .models import (
     CycleEvent,
     Exam,
     Milestone,
+    OETSeasonWindow,
     OETThreshold,
     ScoreReleaseRule,
+    TravelBanCountry,
 )
 from .projections import expected_result_date, latest_test_date
 
@@ -83,10 +85,80 @@ def pathway_risks(*, applicant, milestones=None) -> list[Risk]:
             .values_list("at", flat=True)
             .first()
         )
+        thresholds = list(OETThreshold.objects.all())
+        windows = list(OETSeasonWindow.objects.filter(cycle_year=profile.target_cycle.year))
+        risks += _oet_window_risks(by_key.get(OET), profile, thresholds, windows)
         if rol is not None:
-            thresholds = list(OETThreshold.objects.all())
-            risks += _img_gate(by_key, rol, today, profile, releases, thresholds)
+            risks += _img_gate(by_key, rol, today, profile, releases, (thresholds, windows))
+    risks += _travel_ban_risks(profile, milestones, today)
     return sorted(risks, key=lambda r: r.severity != RED)
+
+
+# Which visa classes each route needs (J-1: the J visa; H-1B: the H visa, and a B visa to sit Step 3,
+# which is given only in the United States).
+ROUTE_VISA_CLASSES = {"J1": ("J",), "H1B": ("H", "B")}
+ROUTE_MILESTONE = {"J1": "visa_j1", "H1B": "visa_h1b"}
+
+
+def _travel_ban_risks(profile, milestones, today: date) -> list[Risk]:
+    """Audit D3: a nationality on the travel-ban list bars the visa the chosen route needs."""
+    needed = ROUTE_VISA_CLASSES.get(profile.visa_route, ())
+    if not (profile.needs_visa and profile.nationality.strip() and needed):
+        return []
+    visa = next((m for m in milestones if m.template.key == ROUTE_MILESTONE.get(profile.visa_route)), None)
+    ban = (
+        TravelBanCountry.objects.filter(country__iexact=profile.nationality.strip(), in_force_from__lte=today)
+        .filter(Q(in_force_to__isnull=True) | Q(in_force_to__gte=today))
+        .first()
+    )
+    if visa is None or ban is None or not (blocked := [c for c in needed if c in ban.visa_classes]):
+        return []
+    checked = f"; last checked {ban.last_verified:%-d %b %Y}" if ban.last_verified else ""
+    step3 = (
+        " B visas, needed to travel to sit Step 3 (given only in the United States), are suspended too."
+        if "B" in blocked
+        else ""
+    )
+    return [
+        Risk(
+            "visa_travel_ban",
+            RED,
+            f"Since {ban.in_force_from:%-d %b %Y} a proclamation suspends {'/'.join(blocked)} visa issuance for "
+            f"nationals of {ban.country} ({ban.get_level_display().lower()}) outside the US without a valid "
+            f"visa: this bars the {visa.template.title}, it does not just delay it.{step3} "
+            f"({rule_checks.status_words(ban)}{checked}){rule_checks.source(ban.source_url)}",
+            "Check the exceptions (a valid visa, another nationality's passport, a national-interest exception) "
+            "with an immigration lawyer and ECFMG now, and consider programs and routes that do not need this visa.",
+            visa.template.key,
+        )
+    ]
+
+
+def _oet_window_risks(oet, profile, thresholds, windows) -> list[Risk]:
+    """Audit D1: a recorded OET that meets the scores but was taken before the target season's window."""
+    if oet is None or not oet.is_open:
+        return []
+    season = profile.target_cycle.year
+    window = rule_checks.oet_window(season, windows)
+    if window is None:
+        return []
+    early = [
+        r
+        for r in oet.oet_results.all()
+        if rule_checks.judge_oet_result(r, thresholds=thresholds).passed and r.test_date < window.tests_from
+    ]
+    if not early:
+        return []
+    return [
+        Risk(
+            "oet_outside_window",
+            RED,
+            f"Your OET Medicine of {early[-1].test_date:%-d %b %Y} meets the scores but not the test-date "
+            f"window: {rule_checks.window_text(window)}.",
+            "Book an OET Medicine sitting inside the window, or check the season's rules on ecfmg.org.",
+            OET,
+        )
+    ]
 
 
 def _overdue_risk(milestone) -> Risk:
@@ -152,7 +224,7 @@ def _gate_risk(key: str, what: str, finish: str, rol: datetime, profile, action:
     )
 
 
-def _img_gate(by_key, rol: datetime, today: date, profile, releases, thresholds) -> list[Risk]:
+def _img_gate(by_key, rol: datetime, today: date, profile, releases, oet_rules) -> list[Risk]:
     """Domain §11.5 #2: Step 2 CK, OET or the Pathway projected to finish after the ROL deadline.
 
     Each of the three is judged on its own, except the Pathway: ECFMG accepts it only once the OET
@@ -160,7 +232,7 @@ def _img_gate(by_key, rol: datetime, today: date, profile, releases, thresholds)
     """
     rol_day = et_date(rol)
     risks = _step2ck_gate(by_key.get(STEP2CK), rol, rol_day, today, profile, releases)
-    oet_risks = _oet_gate(by_key.get(OET), rol, rol_day, today, profile, thresholds)
+    oet_risks = _oet_gate(by_key.get(OET), rol, rol_day, today, profile, oet_rules)
     risks += oet_risks
     risks += _pathway_gate(by_key.get(PATHWAY), rol, rol_day, today, profile, oet_late=bool(oet_risks))
     return risks
@@ -203,11 +275,16 @@ def _step2ck_gate(step2, rol: datetime, rol_day: date, today: date, profile, rel
     ]
 
 
-def _oet_gate(oet, rol: datetime, rol_day: date, today: date, profile, thresholds) -> list[Risk]:
-    """No OET pass yet and the recommended last sitting is past (an empty list: not late)."""
+def _oet_gate(oet, rol: datetime, rol_day: date, today: date, profile, oet_rules) -> list[Risk]:
+    """No OET pass (inside the season's window) yet and the recommended last sitting is past."""
     if oet is None or not oet.is_open:
         return []
-    passed = any(rule_checks.judge_oet_result(r, thresholds=thresholds).passed for r in oet.oet_results.all())
+    thresholds, windows = oet_rules
+    season = profile.target_cycle.year
+    passed = any(
+        rule_checks.judge_oet_result(r, thresholds=thresholds, season=season, windows=windows).passed
+        for r in oet.oet_results.all()
+    )
     # ECFMG's advice: sit OET by the last December date so scores are processed before the ROL
     # deadline; how long OET takes is unverified, so that recommended date is the projection.
     cutoff = et_date(oet.due_at) if oet.due_at else rol_day

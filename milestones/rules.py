@@ -14,7 +14,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 
-from .models import AttemptLimit, Exam, OETThreshold, PassingStandard
+from .models import AttemptLimit, Exam, OETSeasonWindow, OETThreshold, PassingStandard
 
 ALL_EXAMS = "all"
 
@@ -89,12 +89,56 @@ def judge_score(*, exam: str, test_date: date, score: int, standards=None) -> Ju
     )
 
 
-def judge_oet(*, test_date: date, listening: int, reading: int, speaking: int, writing: int, thresholds=None):
-    """OET Medicine against the ECFMG threshold in force on the test date (all four in one sitting)."""
+def oet_window(season: int | None, windows=None) -> OETSeasonWindow | None:
+    """The OET test-date window of the Pathways season of the `season` Match, if one is on file."""
+    if season is None:
+        return None
+    if windows is None:
+        return OETSeasonWindow.objects.filter(cycle_year=season).first()
+    return next((w for w in windows if w.cycle_year == season), None)
+
+
+def status_words(row) -> str:
+    """How sure the planner is of a row, in words shown next to what it says."""
+    return {
+        "confirmed": "official source",
+        "secondary": "secondary source, not confirmed by the official page",
+        "projected": "projected, not yet published",
+    }.get(row.status, row.status)
+
+
+def window_text(window: OETSeasonWindow) -> str:
+    return (
+        f"the {window.cycle_year} Match (Pathways season) accepts OET tests taken on or after "
+        f"{window.tests_from:%-d %b %Y} ({status_words(window)}){source(window.source_url)}"
+    )
+
+
+def judge_oet(
+    *,
+    test_date: date,
+    listening: int,
+    reading: int,
+    speaking: int,
+    writing: int,
+    thresholds=None,
+    season: int | None = None,
+    windows=None,
+):
+    """OET Medicine against the ECFMG threshold in force on the test date (all four in one sitting)
+    and, when the target Match `season` is known, against that season's test-date window (audit D1)."""
     rows = thresholds if thresholds is not None else OETThreshold.objects.in_force_on(test_date)
     threshold = in_force(rows, test_date)
     if threshold is None:
         return Judgement(None, f"No ECFMG OET requirement is on file for tests on {test_date}.")
+    window = oet_window(season, windows)
+    if window is not None and test_date < window.tests_from:
+        return Judgement(
+            False,
+            f"Taken on {test_date:%-d %b %Y}, before the {window.cycle_year} Match window: "
+            f"{window_text(window)}.",
+            window.source_url,
+        )
     scores = {"Listening": listening, "Reading": reading, "Speaking": speaking, "Writing": writing}
     short = [
         f"{name} {scores[name]} (needs {getattr(threshold, name.lower())})"
@@ -113,8 +157,8 @@ def judge_oet(*, test_date: date, listening: int, reading: int, speaking: int, w
     )
 
 
-def judge_oet_result(result, *, thresholds=None):
-    """judge_oet for a recorded OETResult row."""
+def judge_oet_result(result, *, thresholds=None, season: int | None = None, windows=None):
+    """judge_oet for a recorded OETResult row (against the `season` Match's window when given)."""
     return judge_oet(
         test_date=result.test_date,
         listening=result.listening,
@@ -122,6 +166,8 @@ def judge_oet_result(result, *, thresholds=None):
         speaking=result.speaking,
         writing=result.writing,
         thresholds=thresholds,
+        season=season,
+        windows=windows,
     )
 
 

@@ -35,6 +35,8 @@ YEARLY_PATTERNS: dict[str, dict] = {
     "eras_season_end": {"rule": "fixed"},
     "residency_start": {"rule": "fixed"},
     "conrad30_fy_open": {"rule": "fixed"},
+    # ECFMG Pathways application deadline for Match purposes: projected as 31 January (audit D2).
+    "pathways_app_deadline": {"rule": "fixed"},
 }
 DEFAULT_SHIFT = timedelta(weeks=52)
 

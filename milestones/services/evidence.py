@@ -13,6 +13,7 @@ from .. import rules as rule_checks
 from ..models import (
     USMLE_SCORE_MAX,
     USMLE_SCORE_MIN,
+    ApplicantProfile,
     DocumentEvidence,
     EvidenceKind,
     ExamAttempt,
@@ -194,7 +195,7 @@ def record_oet_result(
     result = OETResult.objects.create(
         milestone=milestone, test_date=test_date, candidate_number=candidate_number.strip(), **scores
     )
-    judgement = rule_checks.judge_oet(test_date=test_date, **scores)
+    judgement = rule_checks.judge_oet(test_date=test_date, season=target_season(milestone), **scores)
     _progress_after_evidence(milestone, passed=judgement.passed, on=test_date, by=by)
     return result
 
@@ -253,11 +254,20 @@ EVIDENCE_MODELS = {
 }
 
 
+def target_season(milestone) -> int | None:
+    """The Match year the milestone's applicant aims at: OET is judged against that season's window."""
+    return (
+        ApplicantProfile.objects.filter(user_id=milestone.applicant_id)
+        .values_list("target_cycle__year", flat=True)
+        .first()
+    )
+
+
 def _is_passing(kind: str, row) -> bool:
     if kind == "attempt":
         return bool(row.passed)
     if kind == "oet":
-        return bool(rule_checks.judge_oet_result(row).passed)
+        return bool(rule_checks.judge_oet_result(row, season=target_season(row.milestone)).passed)
     return False
 
 

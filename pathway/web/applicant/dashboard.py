@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from milestones import rules as rule_checks
+from milestones.guidance import render_guidance
 from milestones.models import (
     ApplicantProfile,
     AttemptLimit,
@@ -22,6 +23,7 @@ from milestones.models import (
     EvidenceKind,
     ExamAttempt,
     Milestone,
+    OETSeasonWindow,
     OETThreshold,
     PassingStandard,
     Phase,
@@ -275,10 +277,21 @@ def evidence_context(milestone: Milestone, today: date) -> dict:
         }
     if kind == EvidenceKind.OET:
         thresholds = list(OETThreshold.objects.all())
+        season = (
+            ApplicantProfile.objects.filter(user_id=milestone.applicant_id)
+            .values_list("target_cycle__year", flat=True)
+            .first()
+        )
+        windows = list(OETSeasonWindow.objects.filter(cycle_year=season))
         results = [
-            (r, rule_checks.judge_oet_result(r, thresholds=thresholds)) for r in milestone.oet_results.all()
+            (r, rule_checks.judge_oet_result(r, thresholds=thresholds, season=season, windows=windows))
+            for r in milestone.oet_results.all()
         ]
-        return {"oet_results": results, "threshold": rule_checks.in_force(thresholds, today)}
+        return {
+            "oet_results": results,
+            "threshold": rule_checks.in_force(thresholds, today),
+            "oet_window": rule_checks.oet_window(season, windows),
+        }
     if kind == EvidenceKind.DOCUMENT:
         return {"documents": list(milestone.documents.all())}
     if kind == EvidenceKind.USCE:
@@ -312,6 +325,7 @@ def milestone_context(
         "read_only": read_only,
         "saved": saved,
         "progress": progress_for(milestone.applicant_id),
+        "guidance": render_guidance(milestone.template.guidance, season=profile.target_cycle.year, today=today),
         **evidence_context(milestone, today),
     }
     if milestone.due_at:

@@ -175,6 +175,7 @@ class ProfileForm(FieldTemplate, forms.ModelForm):
             "graduation_date",
             "needs_visa",
             "visa_route",
+            "nationality",
             "target_cycle",
             "time_zone",
         ]
@@ -183,11 +184,14 @@ class ProfileForm(FieldTemplate, forms.ModelForm):
             "graduation_date": "Medical school graduation date (expected or past)",
             "needs_visa": "I will need a US visa for residency",
             "visa_route": "Visa route",
+            "nationality": "Nationality (optional)",
             "target_cycle": "Target Match",
         }
         help_texts = {
             "visa_route": "Only when you need a visa. J-1 is sponsored by ECFMG; H-1B needs Step 3 before residency.",
             "target_cycle": "The Match you will apply to; the 2027 Match runs from June 2026 to March 2027.",
+            "nationality": "Country of citizenship, e.g. Nigeria. Used only to warn you if a US travel ban "
+            "suspends the visa your route needs.",
         }
         widgets = {"graduation_date": DateInput(), "applicant_type": forms.RadioSelect}
 

@@ -1,0 +1,234 @@
+"""The November 2026 domain audit (../shared/reference/domain-audit-2026-11.md): one test per finding."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from milestones.deadlines import parse_et
+from milestones.guidance import render_guidance
+from milestones.models import (
+    ApplicationService,
+    CycleEvent,
+    Milestone,
+    MilestoneTemplate,
+    OETSeasonWindow,
+    PassingStandard,
+    SignalAllowance,
+    TemplatePrerequisite,
+    TravelBanCountry,
+    VisaRule,
+)
+from milestones.risks import pathway_risks
+from milestones.rules import judge_oet
+from milestones.services import record_oet_result
+from pathway.lib.times import et_date
+
+pytestmark = pytest.mark.django_db
+NOV_2026 = datetime(2026, 11, 21, 12, tzinfo=UTC)
+GOOD = {"listening": 400, "reading": 400, "speaking": 400, "writing": 400}
+
+
+# --- D1 / D10: the OET test-date window of each Pathways season ---------------------------------
+
+
+def test_d1_the_oet_window_is_a_row_per_season_with_its_status(pathway_data):
+    rows = {w.cycle_year: w for w in OETSeasonWindow.objects.all()}
+    assert rows[2024].tests_from == date(2022, 1, 1) and rows[2024].status == "secondary"
+    assert rows[2025].tests_from == date(2023, 1, 1) and rows[2025].status == "confirmed"
+    assert rows[2026].tests_from == date(2024, 1, 1) and rows[2026].status == "projected"
+    assert rows[2027].tests_from == date(2025, 1, 1) and rows[2027].status == "projected"
+    assert all(w.source_url and w.last_verified for w in rows.values())
+
+
+def test_d1_an_oet_before_the_target_seasons_window_does_not_meet_the_requirement(pathway_data):
+    early = judge_oet(test_date=date(2024, 6, 1), season=2027, **GOOD)
+    assert early.passed is False
+    assert "2027 Match" in early.reason and "1 Jan 2025" in early.reason and "projected" in early.reason
+    assert judge_oet(test_date=date(2025, 3, 1), season=2027, **GOOD).passed is True
+    # The same test is fine for the 2026 season.
+    assert judge_oet(test_date=date(2024, 6, 1), season=2026, **GOOD).passed is True
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d1_risks_and_the_milestone_page_say_a_recorded_oet_is_outside_the_window(
+    make_applicant, milestone_of, client
+):
+    user = make_applicant("NON_US_IMG")
+    oet = milestone_of(user, "oet_medicine")
+    record_oet_result(milestone=oet, test_date=date(2024, 6, 1), by=user, **GOOD)
+
+    oet.refresh_from_db()
+    assert oet.status != Milestone.Status.DONE
+    risk = next(r for r in pathway_risks(applicant=user) if r.code == "oet_outside_window")
+    assert risk.severity == "red" and risk.milestone == "oet_medicine"
+    assert "1 Jan 2025" in risk.message
+    client.force_login(user)
+    assert "1 Jan 2025" in client.get(reverse("applicant:dashboard")).content.decode()
+    page = client.get(reverse("applicant:milestone_detail", args=["oet_medicine"])).content.decode()
+    assert "before the 2027 Match" in page
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d10_the_oet_guidance_takes_its_example_from_the_target_seasons_row(make_applicant, client):
+    user = make_applicant("NON_US_IMG")
+    client.force_login(user)
+    page = client.get(reverse("applicant:milestone_detail", args=["oet_medicine"])).content.decode()
+    assert "the 2025 season accepted tests from 1 January 2023" not in page
+    assert "1 Jan 2025" in page and "projected" in page
+
+
+# --- D2 / D11: the Pathways application deadline ------------------------------------------------
+
+
+def test_d2_each_cycle_has_a_pathways_application_deadline(pathway_data):
+    event = CycleEvent.objects.get(cycle__year=2027, key="pathways_app_deadline")
+    assert event.at == parse_et("2027-01-31 23:59")
+    assert event.status == "projected"
+    assert CycleEvent.objects.filter(cycle__year=2028, key="pathways_app_deadline").exists()
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d2_the_pathway_milestone_is_due_by_the_application_deadline(make_applicant, milestone_of):
+    user = make_applicant("NON_US_IMG")
+    pathway = milestone_of(user, "ecfmg_pathway")
+    assert pathway.due_at == parse_et("2027-01-31 23:59")
+    assert pathway.due_projected
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d11_the_pathway_guidance_names_this_seasons_opening_and_its_status(make_applicant, client):
+    user = make_applicant("NON_US_IMG")
+    client.force_login(user)
+    page = client.get(reverse("applicant:milestone_detail", args=["ecfmg_pathway"])).content.decode()
+    assert "the 2026 Pathways opened on 19 August 2025" not in page
+    opening = CycleEvent.objects.get(cycle__year=2027, key="pathways_app_open")
+    assert f"{opening.at:%-d %b %Y}" in page
+
+
+# --- D6 / D7: prerequisites ---------------------------------------------------------------------
+
+
+def kind_of(template, requires):
+    return TemplatePrerequisite.objects.get(template__key=template, requires__key=requires).kind
+
+
+def test_d6_usmle_registration_hard_requires_the_ecfmg_application(pathway_data):
+    assert kind_of("usmle_registration", "ecfmg_registration") == "hard"
+
+
+def test_d7_certifying_the_rol_is_not_blocked_by_ecfmg_verification(pathway_data):
+    assert kind_of("rank_order_list", "ecfmg_exam_reqs_verified") == "soft"
+
+
+# --- D8: Step 3 through the NBME for US graduates ----------------------------------------------
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d8_a_us_graduate_is_sent_to_the_nbme_for_step3(make_applicant, client):
+    user = make_applicant("US_MD")
+    client.force_login(user)
+    page = client.get(reverse("applicant:milestone_detail", args=["usmle_step3"])).content.decode()
+    assert "NBME" in page and "MyUSMLE" in page
+
+
+# --- D9 / D13: Emergency Medicine applies through ResidencyCAS ----------------------------------
+
+
+def test_d9_emergency_medicine_has_no_eras_signals_from_2026(pathway_data):
+    assert not SignalAllowance.objects.filter(cycle_year__gte=2026, specialty="Emergency Medicine").exists()
+    assert SignalAllowance.objects.filter(cycle_year=2025, specialty="Emergency Medicine").exists()
+    cas = ApplicationService.objects.get(cycle_year=2027, service="ResidencyCAS")
+    assert "Emergency Medicine" in cas.specialties
+    assert cas.tiers and cas.source_url
+
+
+# --- D3 / D4: visas as dated data ---------------------------------------------------------------
+
+
+def test_d3_the_travel_ban_is_a_dated_row_per_country_with_the_visa_classes(pathway_data):
+    rows = {r.country: r for r in TravelBanCountry.objects.all()}
+    assert len(rows) == 39  # 19 full + Palestinian Authority documents + 19 partial
+    assert rows["Nigeria"].level == "partial" and "J" in rows["Nigeria"].visa_classes
+    assert rows["Afghanistan"].level == "full" and {"B", "J", "H"} <= set(rows["Afghanistan"].visa_classes)
+    assert "Turkmenistan" not in rows
+    assert all(r.in_force_from == date(2026, 1, 1) and r.source_url and r.last_verified for r in rows.values())
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d3_a_listed_nationality_on_the_j1_path_is_a_red_risk(make_applicant):
+    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1", nationality="nigeria")
+    risk = next(r for r in pathway_risks(applicant=user) if r.code == "visa_travel_ban")
+    assert (risk.severity, risk.milestone) == ("red", "visa_j1")
+    assert "Nigeria" in risk.message and "1 Jan 2026" in risk.message
+    other = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1", nationality="India")
+    assert not any(r.code == "visa_travel_ban" for r in pathway_risks(applicant=other))
+    unknown = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+    assert not any(r.code == "visa_travel_ban" for r in pathway_risks(applicant=unknown))
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d3_a_listed_nationality_on_the_h1b_path_is_a_red_risk_because_of_step3(make_applicant):
+    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="H1B", nationality="Iran")
+    risk = next(r for r in pathway_risks(applicant=user) if r.code == "visa_travel_ban")
+    assert (risk.severity, risk.milestone) == ("red", "visa_h1b")
+    assert "Step 3" in risk.message
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d3_the_profile_form_asks_for_the_optional_nationality(make_applicant, client):
+    user = make_applicant("NON_US_IMG")
+    client.force_login(user)
+    page = client.get(reverse("applicant:settings_profile")).content.decode()
+    assert 'name="nationality"' in page
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d3_d4_visa_guidance_reads_the_rows(make_applicant, client):
+    j1 = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+    client.force_login(j1)
+    page = client.get(reverse("applicant:milestone_detail", args=["visa_j1"])).content.decode()
+    assert "can cause delays" not in page
+    assert "Nigeria" in page and "country of nationality or residence" in page
+    h1b = make_applicant("NON_US_IMG", needs_visa=True, visa_route="H1B")
+    client.force_login(h1b)
+    page = client.get(reverse("applicant:milestone_detail", args=["visa_h1b"])).content.decode()
+    assert "initial term to 21 Sep 2026" in page and "last checked" in page
+
+
+def test_d4_the_h1b_payment_is_a_dated_row(pathway_data):
+    rule = VisaRule.objects.get(key="h1b_payment")
+    assert rule.amount_usd == 100_000
+    assert (rule.in_force_from, rule.initial_term_to) == (date(2025, 9, 21), date(2026, 9, 21))
+    assert rule.last_verified and "uscis.gov" in rule.source_url
+    assert VisaRule.objects.get(key="visa_interview_location").in_force_from == date(2025, 9, 6)
+
+
+# --- D5 / D12: guidance never states an unconfirmed rule as settled -----------------------------
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d5_the_step2ck_page_shows_218_with_its_secondary_status(make_applicant, client):
+    user = make_applicant("NON_US_IMG")
+    client.force_login(user)
+    page = client.get(reverse("applicant:milestone_detail", args=["usmle_step2ck"])).content.decode()
+    assert "218 for tests from 1 Jul 2025 (secondary source" in page
+
+
+def test_d5_no_guidance_restates_a_number_a_secondary_rule_row_holds(pathway_data):
+    unconfirmed = PassingStandard.objects.exclude(status="confirmed").exclude(min_score=None)
+    for template in MilestoneTemplate.objects.all():
+        for row in unconfirmed:
+            assert f"passing score of {row.min_score}" not in template.guidance, template.key
+            assert f"score is {row.min_score}" not in template.guidance, template.key
+
+
+def test_d12_soap_times_come_from_the_cycle_events_with_their_status(pathway_data):
+    soap = MilestoneTemplate.objects.get(key="soap")
+    assert "9 a.m. ET; an accepted offer" not in soap.guidance
+    text = render_guidance(soap.guidance, season=2027, today=date(2026, 11, 30))
+    offers = CycleEvent.objects.get(cycle__year=2027, key="soap_offer_rounds")
+    assert f"{et_date(offers.at):%-d %b %Y}" in text and "projected" in text
