@@ -88,6 +88,8 @@ def template_values(raw: dict) -> dict:
         "applies_to": list(raw.get("applies_to") or []),
         "visa_route": raw.get("visa_route") or "",
         "optional": bool(raw.get("optional", False)),
+        "contingency": bool(raw.get("contingency", False)),
+        "typical_days": int(raw.get("typical_days") or 0),
         "deadline_kind": deadline.get("kind") or DeadlineKind.NONE,
         "deadline_anchor": deadline.get("anchor") or "",
         "deadline_offset_days": deadline.get("offset_days") or 0,

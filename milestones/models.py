@@ -154,6 +154,15 @@ class MilestoneTemplate(models.Model):
         max_length=4, choices=VisaRoute.choices, blank=True, help_text="Only for applicants needing this visa."
     )
     optional = models.BooleanField(default=False, help_text="Created only when the applicant opts in.")
+    # SOAP: on every pathway, but only needed if the Match goes wrong, so never counted as behind.
+    contingency = models.BooleanField(
+        default=False, help_text="Only needed if something goes wrong (e.g. SOAP): never shown as overdue."
+    )
+    typical_days = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Shortest sensible time, in days, to do this step once its hard prerequisites are done "
+        "(used to judge whether the target Match is still within reach).",
+    )
     deadline_kind = models.CharField(max_length=12, choices=DeadlineKind.choices, default=DeadlineKind.NONE)
     deadline_anchor = models.CharField(max_length=60, blank=True)
     deadline_offset_days = models.IntegerField(default=0)

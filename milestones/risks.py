@@ -20,6 +20,7 @@ from .models import (
     ApplicantProfile,
     AttemptLimit,
     CycleEvent,
+    DeadlineKind,
     Exam,
     Milestone,
     OETSeasonWindow,
@@ -74,7 +75,7 @@ def pathway_risks(*, applicant, milestones=None) -> list[Risk]:
 
     risks = []
     for milestone in milestones:
-        if milestone.is_open and milestone.due_at and milestone.due_at < now:
+        if milestone.is_open and milestone.due_at and milestone.due_at < now and is_task(milestone.template):
             risks.append(_overdue_risk(milestone))
         if milestone.template.exam and milestone.is_open:
             risks += _attempt_risks(milestone, attempts, today, limits)
@@ -159,6 +160,13 @@ def _oet_window_risks(oet, profile, thresholds, windows) -> list[Risk]:
             OET,
         )
     ]
+
+
+def is_task(template) -> bool:
+    """Whether a missed deadline means the applicant is behind. Not for a contingency (SOAP: needed only
+    if the Match goes wrong) nor for a step dated by the applicant's own date (graduation: a past
+    graduation date is a fact about them, not something overdue)."""
+    return not template.contingency and template.deadline_kind != DeadlineKind.APPLICANT
 
 
 def _overdue_risk(milestone) -> Risk:

@@ -20,8 +20,9 @@ from .evidence import (
     remove_evidence,
 )
 from .notes import save_note
+from .onboarding import record_steps_already_done
 from .planning import applicant_dates, cycle_events, plan_pathway, template_applies
-from .profiles import regenerate_calendar_token, save_profile
+from .profiles import optional_templates_for, regenerate_calendar_token, save_profile, set_optional_step
 from .recompute import UPDATE_CHUNK, recompute_deadlines
 from .status import (
     CLOSED,
@@ -44,14 +45,17 @@ __all__ = [
     "copy_cycle_to_next_year",
     "cycle_events",
     "missing_hard_prerequisites",
+    "optional_templates_for",
     "plan_pathway",
     "recompute_deadlines",
+    "record_steps_already_done",
     "record_exam_attempt",
     "record_oet_result",
     "remove_evidence",
     "save_note",
     "regenerate_calendar_token",
     "save_profile",
+    "set_optional_step",
     "set_status",
     "template_applies",
 ]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..models import ApplicantProfile, new_calendar_token
-from .planning import plan_pathway
+from ..models import ApplicantProfile, MilestoneTemplate, new_calendar_token
+from .planning import plan_pathway, template_applies
 
 
 @transaction.atomic
@@ -47,3 +48,37 @@ def regenerate_calendar_token(*, profile: ApplicantProfile) -> ApplicantProfile:
     profile.calendar_token = new_calendar_token()
     profile.save(update_fields=["calendar_token"])
     return profile
+
+
+def optional_templates_for(profile: ApplicantProfile) -> list[MilestoneTemplate]:
+    """The optional steps this applicant could add (their type and visa route), in pathway order."""
+    return [
+        template
+        for template in MilestoneTemplate.objects.filter(optional=True, is_active=True).order_by("order")
+        if template_applies(template, _opted_into(profile, template.key))
+    ]
+
+
+def _opted_into(profile: ApplicantProfile, key: str) -> ApplicantProfile:
+    """A copy of the profile as if it had opted into `key` (to ask whether the step would apply)."""
+    return ApplicantProfile(
+        applicant_type=profile.applicant_type,
+        needs_visa=profile.needs_visa,
+        visa_route=profile.visa_route,
+        opted_in=[key],
+    )
+
+
+@transaction.atomic
+def set_optional_step(*, profile: ApplicantProfile, key: str, add: bool, by) -> ApplicantProfile:
+    """Add or remove an optional step (the couples match, a fellowship...) and re-plan.
+
+    Only an optional step that can apply to the applicant is accepted; a removed step keeps its
+    evidence (hidden, as on any re-plan) and comes back with it when added again.
+    """
+    if key not in {template.key for template in optional_templates_for(profile)}:
+        raise ValidationError({"key": "That is not an optional step you can add or remove."})
+    profile = ApplicantProfile.objects.select_for_update().get(pk=profile.pk)
+    chosen = [k for k in (profile.opted_in or []) if k != key]
+    profile.opted_in = [*chosen, key] if add else chosen
+    return save_profile(profile=profile, replan=True, by=by)

@@ -76,7 +76,8 @@ def expected_next_deadlines(user) -> list:
     now = timezone.now()
     return list(
         Milestone.objects.open()
-        .filter(applicant=user, due_at__gt=now)
+        # SOAP is a contingency (issue 9): on the pathway, but not a deadline the applicant works to.
+        .filter(applicant=user, due_at__gt=now, template__contingency=False)
         .select_related("template")
         .order_by("due_at", "template__order")[:NEXT_DEADLINES_SHOWN]
     )

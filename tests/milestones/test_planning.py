@@ -16,6 +16,7 @@ COMMON = {
     "program_list", "program_signals", "eras_application", "nrmp_registration", "interviews", "rank_order_list",
     "match_week", "match_result", "contract_onboarding", "state_training_license", "residency_start",
     "full_license", "residency_completion", "board_certification",
+    "soap",  # issue 9: a contingency on every pathway (it was an opt-in nothing could turn on)
 }  # fmt: skip
 USMLE = {"usmle_step1", "usmle_step2ck", "usmle_step3"}
 IMG = COMMON | USMLE | {

@@ -32,7 +32,9 @@ from milestones.models import (
     USCEEntry,
 )
 from milestones.projections import expected_result_date, usce_months_by_kind
-from milestones.risks import RED, pathway_risks
+from milestones.reachability import judge_reachability
+from milestones.risks import RED, is_task, pathway_risks
+from milestones.sources import source_kind
 from pathway.access import profile_of
 from pathway.lib.times import days_between, today_in
 
@@ -117,7 +119,11 @@ def progress_of(rows) -> Progress:
 
 def progress_for(applicant) -> Progress:
     """The progress figures alone (one query): what the htmx refresh after an update asks for."""
-    rows = Milestone.objects.of_applicant(applicant).values_list("status", "template__phase")
+    rows = (
+        Milestone.objects.of_applicant(applicant)
+        .filter(template__contingency=False)
+        .values_list("status", "template__phase")
+    )
     return progress_of(rows)
 
 
@@ -135,7 +141,10 @@ def dashboard_context(*, applicant) -> dict:
     red, amber = _risks_by_severity(pathway_risks(applicant=applicant, milestones=milestones))
     context.update(
         tz_name=profile.time_zone,
+        reachability=judge_reachability(applicant=applicant, milestones=milestones),
+        contingencies=[m for m in milestones if m.template.contingency],
         overdue=overdue,
+        overdue_groups=_by_phase(overdue),
         next_deadlines=upcoming[:NEXT_DEADLINES],
         red_risks=red,
         amber_risks=amber,
@@ -145,7 +154,8 @@ def dashboard_context(*, applicant) -> dict:
 
 
 def _progress_context(milestones: list[Milestone]) -> dict:
-    progress = progress_of((m.status, m.template.phase) for m in milestones)
+    # A contingency (SOAP) is not a step everyone does, so it does not count towards progress.
+    progress = progress_of((m.status, m.template.phase) for m in milestones if not m.template.contingency)
     return {
         "progress": progress,
         "done_count": progress.done,
@@ -156,9 +166,27 @@ def _progress_context(milestones: list[Milestone]) -> dict:
 
 def _deadlines(milestones: list[Milestone], tz: zoneinfo.ZoneInfo, now: datetime) -> tuple[list, list]:
     """The open, dated milestones by due date, split into (overdue, upcoming)."""
-    dated = sorted((m for m in milestones if m.is_open and m.due_at), key=lambda m: m.due_at)
+    dated = sorted(
+        (m for m in milestones if m.is_open and m.due_at and is_task(m.template)), key=lambda m: m.due_at
+    )
     deadlines = [Deadline(m, days_left(m.due_at, tz, now), m.due_at < now) for m in dated]
     return [d for d in deadlines if d.overdue], [d for d in deadlines if not d.overdue]
+
+
+@dataclass(frozen=True)
+class PhaseDeadlines:
+    phase: str
+    label: str
+    deadlines: list
+
+
+def _by_phase(deadlines: list[Deadline]) -> list[PhaseDeadlines]:
+    """The deadlines (already in date order) grouped by phase, the phases in pathway order."""
+    groups = [
+        PhaseDeadlines(value, label, [d for d in deadlines if d.milestone.template.phase == value])
+        for value, label in Phase.choices
+    ]
+    return [group for group in groups if group.deadlines]
 
 
 def _risks_by_severity(risks) -> tuple[list, list]:
@@ -326,6 +354,7 @@ def milestone_context(
         "saved": saved,
         "progress": progress_for(milestone.applicant_id),
         "guidance": render_guidance(milestone.template.guidance, season=profile.target_cycle.year, today=today),
+        "source_kind": source_kind(milestone.template.source_url),
         **evidence_context(milestone, today),
     }
     if milestone.due_at:

@@ -33,6 +33,8 @@ from milestones.models import (
 )
 from pathway.lib.times import applicant_today, today_in
 
+from .already_done import add_already_done_fields, clean_already_done
+
 DEFAULT_TIME_ZONE = "America/New_York"
 MAX_SPECIALTIES = 12
 
@@ -222,6 +224,7 @@ class ProfileForm(FieldTemplate, forms.ModelForm):
                 default_cycle and default_cycle.pk
             )
             self.initial["time_zone"] = self.initial.get("time_zone") or DEFAULT_TIME_ZONE
+            add_already_done_fields(self, date_field)
         known = list(
             SignalAllowance.objects.order_by("specialty").values_list("specialty", flat=True).distinct()
         )
@@ -256,6 +259,7 @@ class ProfileForm(FieldTemplate, forms.ModelForm):
         if len(names) > MAX_SPECIALTIES:
             self.add_error("other_specialties", f"Choose at most {MAX_SPECIALTIES} specialties.")
         self.instance.specialties = names
+        clean_already_done(self, cleaned)
         return cleaned
 
     def needs_replanning(self) -> bool:

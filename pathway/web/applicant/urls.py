@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import calendar, tokens, unsubscribe, views
+from . import calendar, choices, tokens, unsubscribe, views
 
 app_name = "applicant"
 
@@ -27,7 +27,9 @@ urlpatterns = [
     path("dashboard/progress/", views.dashboard_progress, name="dashboard_progress"),
     path("timeline/", views.timeline, name="timeline"),
     path("milestones/<slug:key>/", include(milestone_urls)),
+    path("dashboard/switch-match/", choices.switch_cycle, name="switch_cycle"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/optional-steps/", choices.optional_step, name="optional_step"),
     path("settings/profile/", views.settings_profile, name="settings_profile"),
     path("settings/export.json", views.export_json, name="export_json"),
     path("settings/export.csv", views.export_csv, name="export_csv"),

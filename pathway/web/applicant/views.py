@@ -29,6 +29,7 @@ from pathway.access import applicant_only, get_evidence_for, get_milestone_for, 
 from pathway.models import User
 
 from . import your_data
+from .already_done import already_done
 from .dashboard import dashboard_context, milestone_context, progress_for
 from .forms import (
     EVIDENCE_FORMS,
@@ -77,7 +78,11 @@ def _profile_form(request, profile: ApplicantProfile):
     if request.method == "POST":
         if form.is_valid():
             replan = form.needs_replanning()
-            services.save_profile(profile=form.save(commit=False), replan=replan, by=request.user)
+            try:
+                _save_profile_and_steps_done(request, form, replan=replan)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+                return render(request, template, {"form": form, "onboarding": creating}, status=422)
             if creating:
                 messages.success(request, "Your pathway is ready. Start with the next deadline below.")
             elif replan:
@@ -89,6 +94,17 @@ def _profile_form(request, profile: ApplicantProfile):
             return redirect("applicant:dashboard")
         return render(request, template, {"form": form, "onboarding": creating}, status=422)
     return render(request, template, {"form": form, "onboarding": creating})
+
+
+@transaction.atomic
+def _save_profile_and_steps_done(request, form, *, replan: bool) -> None:
+    """The profile, its plan and the steps the applicant says are behind them: all saved, or none."""
+    profile = services.save_profile(profile=form.save(commit=False), replan=replan, by=request.user)
+    keys, pass_dates = already_done(form)
+    if keys:
+        services.record_steps_already_done(
+            applicant=profile.user, keys=keys, pass_dates=pass_dates, by=request.user
+        )
 
 
 # --- Dashboard and timeline ----------------------------------------------------------------------------
@@ -271,6 +287,10 @@ def _settings_context(request, profile: ApplicantProfile, form) -> dict:
         ),
         "tz_name": profile.time_zone,
         "has_second_factor": accounts.has_second_factor(request.user),
+        "optional_steps": [
+            {"template": template, "chosen": template.key in (profile.opted_in or [])}
+            for template in services.optional_templates_for(profile)
+        ],
     }
 
 
