@@ -25,16 +25,20 @@ YEARLY_PATTERNS: dict[str, dict] = {
     "nrmp_ranking_open": {"rule": "first_business_day", "month": 2},
     "nrmp_quota_deadline": {"rule": "business_day_on_or_before", "month": 1, "day": 31},
     "nrmp_standard_reg_deadline": {"rule": "business_day_on_or_before", "month": 1, "day": 31},
-    "nrmp_registration_open": {"rule": "fixed"},
-    # ERAS: the season opens the first Wednesday of June; submission opens the first Wednesday of
-    # September; programs see applications three weeks later.
-    "eras_season_open": {"rule": "nth_weekday", "month": 6, "weekday": calendar.WEDNESDAY, "n": 1},
+    # 15 September, or the next business day (16 Sep 2024: the 15th was a Sunday; audit D15).
+    "nrmp_registration_open": {"rule": "business_day_on_or_after", "month": 9, "day": 15},
+    # ERAS: the season opens the first Wednesday on or after 3 June (fits 2022-2026: 8 Jun 2022 although
+    # 1 Jun 2022 was a Wednesday; audit D14); submission opens the first Wednesday of September;
+    # programs see applications three weeks later.
+    "eras_season_open": {"rule": "weekday_on_or_after", "month": 6, "day": 3, "weekday": calendar.WEDNESDAY},
     "residencycas_open": {"rule": "relative", "to": "eras_season_open", "days": 0},
     "eras_submit_open": {"rule": "nth_weekday", "month": 9, "weekday": calendar.WEDNESDAY, "n": 1},
     "eras_program_review_open": {"rule": "relative", "to": "eras_submit_open", "days": 21},
     "eras_season_end": {"rule": "fixed"},
     "residency_start": {"rule": "fixed"},
     "conrad30_fy_open": {"rule": "fixed"},
+    # The fellowship (MPSM) Match Day: the first Wednesday of December (4 Dec 2024, 3 Dec 2025; audit D16).
+    "mpsm_match_day": {"rule": "nth_weekday", "month": 12, "weekday": calendar.WEDNESDAY, "n": 1},
     # ECFMG Pathways application deadline for Match purposes: projected as 31 January (audit D2).
     "pathways_app_deadline": {"rule": "fixed"},
 }
@@ -52,6 +56,29 @@ def _business_day_on_or_before(day: date) -> date:
     return day
 
 
+def _business_day_on_or_after(day: date) -> date:
+    while day.weekday() >= calendar.SATURDAY:
+        day += timedelta(days=1)
+    return day
+
+
+def _day_for(pattern: dict, year: int) -> date | None:
+    """The day a calendar rule gives in `year` (None for the rules that need the old date)."""
+    rule = pattern.get("rule")
+    if rule == "nth_weekday":
+        return _nth_weekday(year, pattern["month"], pattern["weekday"], pattern["n"])
+    if rule == "weekday_on_or_after":
+        start = date(year, pattern["month"], pattern["day"])
+        return start + timedelta(days=(pattern["weekday"] - start.weekday()) % 7)
+    if rule == "first_business_day":
+        return _business_day_on_or_after(date(year, pattern["month"], 1))
+    if rule == "business_day_on_or_before":
+        return _business_day_on_or_before(date(year, pattern["month"], pattern["day"]))
+    if rule == "business_day_on_or_after":
+        return _business_day_on_or_after(date(year, pattern["month"], pattern["day"]))
+    return None
+
+
 def next_year_dates(events: dict[str, datetime]) -> dict[str, datetime]:
     """Each event's date one Match year later (aware UTC datetimes in and out)."""
     local = {key: at.astimezone(ET) for key, at in events.items()}
@@ -63,16 +90,11 @@ def next_year_dates(events: dict[str, datetime]) -> dict[str, datetime]:
         old = local[key]
         pattern = YEARLY_PATTERNS.get(key, {})
         rule, year = pattern.get("rule"), old.year + 1
-        if rule == "nth_weekday":
-            day = _nth_weekday(year, pattern["month"], pattern["weekday"], pattern["n"])
+        day = _day_for(pattern, year)
+        if day is not None:
+            pass
         elif rule == "relative" and pattern["to"] in local:
             day = et_date(move(pattern["to"])) + timedelta(days=pattern["days"])
-        elif rule == "first_business_day":
-            day = date(year, pattern["month"], 1)
-            while day.weekday() >= calendar.SATURDAY:
-                day += timedelta(days=1)
-        elif rule == "business_day_on_or_before":
-            day = _business_day_on_or_before(date(year, pattern["month"], pattern["day"]))
         elif rule == "fixed":
             day = date(year, old.month, old.day)
         else:

@@ -12,11 +12,15 @@ from milestones.deadlines import parse_et
 from milestones.guidance import render_guidance
 from milestones.models import (
     ApplicationService,
+    AttemptLimit,
     CycleEvent,
+    ErasFeeSchedule,
     Milestone,
     MilestoneTemplate,
     OETSeasonWindow,
+    OETThreshold,
     PassingStandard,
+    ScoreReleaseRule,
     SignalAllowance,
     TemplatePrerequisite,
     TravelBanCountry,
@@ -25,6 +29,7 @@ from milestones.models import (
 from milestones.risks import pathway_risks
 from milestones.rules import judge_oet
 from milestones.services import record_oet_result
+from milestones.yearly import next_year_dates
 from pathway.lib.times import et_date
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +237,72 @@ def test_d12_soap_times_come_from_the_cycle_events_with_their_status(pathway_dat
     text = render_guidance(soap.guidance, season=2027, today=date(2026, 11, 30))
     offers = CycleEvent.objects.get(cycle__year=2027, key="soap_offer_rounds")
     assert f"{et_date(offers.at):%-d %b %Y}" in text and "projected" in text
+
+
+# --- D14-D17: the yearly projector -----------------------------------------------------------
+
+
+def projected(key, at):
+    return et_date(next_year_dates({key: parse_et(at)})[key])
+
+
+def test_d14_eras_opens_the_first_wednesday_on_or_after_3_june():
+    official = ["2022-06-08", "2023-06-07", "2024-06-05", "2025-06-04", "2026-06-03"]
+    for before, after in zip(official, official[1:], strict=False):
+        assert projected("eras_season_open", f"{before} 09:00") == date.fromisoformat(after)
+    assert projected("eras_season_open", "2026-06-03 09:00") == date(2027, 6, 9)
+
+
+def test_d15_nrmp_registration_moves_to_the_next_business_day():
+    assert projected("nrmp_registration_open", "2023-09-15 12:00") == date(2024, 9, 16)  # NRMP, Sep 2024
+    assert projected("nrmp_registration_open", "2028-09-15 12:00") == date(2029, 9, 17)  # not a Saturday
+
+
+def test_d16_the_fellowship_match_is_the_first_wednesday_of_december():
+    assert projected("mpsm_match_day", "2024-12-04 12:00") == date(2025, 12, 3)
+    assert projected("mpsm_match_day", "2027-12-01 12:00") == date(2028, 12, 6)
+
+
+def test_d17_each_shipped_projection_is_what_the_projector_gives(pathway_data):
+    def events(year):
+        return {e.key: e.at for e in CycleEvent.objects.filter(cycle__year=year)}
+
+    assert events(2028) == next_year_dates(events(2027))
+    assert events(2027)["residencycas_release"] == next_year_dates(events(2026))["residencycas_release"]
+
+
+# --- D18-D22: sources and last_verified -------------------------------------------------------
+
+
+def test_d18_official_or_secondary_is_derived_from_the_source():
+    from milestones.sources import source_kind  # here, so that the other tests run before it exists
+
+    assert source_kind("https://www.usmle.org/common-questions/scores") == "official"
+    assert source_kind("https://ecfmg.org/certification-pathways/info-applicants.html") == "official"
+    assert source_kind("https://medvily.com/?p=296") == "secondary"
+    assert source_kind("https://usmle.org.example.com/") == "secondary"
+    assert source_kind("") == "none"
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d18_the_step2ck_page_does_not_call_a_vendor_blog_official(make_applicant, client):
+    user = make_applicant("NON_US_IMG")
+    client.force_login(user)
+    page = client.get(reverse("applicant:milestone_detail", args=["usmle_step2ck"])).content.decode()
+    assert "Official source: <a href=\"https://medvily.com" not in page
+    assert "Secondary source" in page
+
+
+def test_d19_no_date_cites_a_medical_schools_home_page_and_every_row_was_verified(pathway_data):
+    assert not CycleEvent.objects.filter(source_url__contains="md.rcm.upr.edu").exists()
+    assert not CycleEvent.objects.filter(last_verified=None).exists()
+    for model in (PassingStandard, AttemptLimit, OETThreshold, ScoreReleaseRule, ErasFeeSchedule, SignalAllowance):
+        assert not model.objects.filter(last_verified=None).exists(), model.__name__
+
+
+def test_d21_d22_unverified_start_dates_are_not_confirmed(pathway_data):
+    step3_198 = PassingStandard.objects.get(exam="step3", min_score=198)
+    assert step3_198.status == "secondary"
+    assert PassingStandard.objects.get(exam="step3", min_score=196).effective_from == date(2016, 1, 1)
+    assert "assumed" not in OETThreshold.objects.get(effective_from=date(2018, 7, 1)).note
+    assert "assumed" not in PassingStandard.objects.get(exam="step1", min_score=194).note
