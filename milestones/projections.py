@@ -69,9 +69,25 @@ def latest_test_date(*, result_by: date, exam: str, rules=None) -> date:
     return candidate
 
 
-def usce_months_by_kind(entries: Iterable) -> dict[str, float]:
-    """Months of US clinical experience per kind (elective, externship...), both end dates included."""
+def usce_months_by_kind(entries: Iterable, *, until: date | None = None) -> dict[str, float]:
+    """Months of US clinical experience per kind (elective, externship...), both end dates included.
+
+    With `until` (today), only the days up to it count: a rotation booked for later is not experience
+    yet (see `usce_planned_months`).
+    """
     days: dict[str, int] = defaultdict(int)
     for entry in entries:
-        days[entry.kind] += (entry.end_date - entry.start_date).days + 1
+        end = min(entry.end_date, until) if until else entry.end_date
+        if end >= entry.start_date:
+            days[entry.kind] += (end - entry.start_date).days + 1
     return {kind: round(total / DAYS_PER_MONTH, 1) for kind, total in sorted(days.items())}
+
+
+def usce_planned_months(entries: Iterable, *, after: date) -> float:
+    """Months of US clinical experience booked after `after` (today): planned, not done."""
+    days = sum(
+        (e.end_date - max(e.start_date, after + timedelta(days=1))).days + 1
+        for e in entries
+        if e.end_date > after
+    )
+    return round(days / DAYS_PER_MONTH, 1)

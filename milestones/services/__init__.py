@@ -29,7 +29,9 @@ from .status import (
     PrerequisiteMissing,
     Status,
     missing_hard_prerequisites,
+    pass_waiting_for,
     set_status,
+    waiting_sentence,
 )
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "copy_cycle_to_next_year",
     "cycle_events",
     "missing_hard_prerequisites",
+    "pass_waiting_for",
     "optional_templates_for",
     "plan_pathway",
     "recompute_deadlines",
@@ -58,4 +61,5 @@ __all__ = [
     "set_optional_step",
     "set_status",
     "template_applies",
+    "waiting_sentence",
 ]

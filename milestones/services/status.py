@@ -36,6 +36,25 @@ def missing_hard_prerequisites(milestone: Milestone) -> list[Milestone]:
     )
 
 
+def pass_waiting_for(milestone: Milestone, *, passed: bool | None) -> list[Milestone]:
+    """The open hard prerequisites that kept a recorded pass from completing `milestone` (else [])."""
+    milestone = Milestone.objects.select_related("template").get(pk=milestone.pk)
+    if not passed or not milestone.is_open:
+        return []
+    return missing_hard_prerequisites(milestone)
+
+
+def waiting_sentence(milestone: Milestone, waiting: list[Milestone]) -> str:
+    """Say why a pass left the step in progress, naming what is missing ('' when nothing is)."""
+    if not waiting:
+        return ""
+    titles = "; ".join(m.template.title for m in waiting)
+    return (
+        f"Pass recorded, but {milestone.template.title} stays in progress until these are done: {titles}. "
+        "Mark them done (or waived), then mark this step done."
+    )
+
+
 def _require_applicable(milestone: Milestone) -> None:
     if not milestone.is_applicable:
         raise ValidationError("This step no longer applies to your pathway, so it cannot be changed.")

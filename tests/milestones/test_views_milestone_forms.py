@@ -157,7 +157,7 @@ def test_a_scored_attempt_without_js_redirects(amira_client, amira_profile):
             "score",
             "whole number",
         ),
-        ({"attempt-test_date": "2026-09-01", "attempt-score": "230"}, "passed", "choose passed or failed"),
+        # (A score without passed/failed is no longer refused: it is judged from the score, issue 9.)
         ({"attempt-test_date": "2026-09-01", "attempt-passed": "maybe"}, "passed", "Choose passed, failed"),
         (
             {"attempt-test_date": "2026-09-01", "attempt-result_date": "2026-08-01"},

@@ -14,12 +14,21 @@ from ninja.errors import HttpError
 
 from milestones.models import EvidenceKind, Milestone, TemplatePrerequisite
 from milestones.risks import pathway_risks
-from milestones.services import record_exam_attempt, set_status
+from milestones.services import pass_waiting_for, record_exam_attempt, set_status, waiting_sentence
 from pathway.access import get_milestone_for, profile_of
 from pathway.lib.times import ET
 from pathway.models import User
 
-from .schemas import READ_ERRORS, WRITE_ERRORS, AttemptIn, AttemptOut, MilestoneOut, PathwayOut, StatusIn
+from .schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    AttemptIn,
+    AttemptOut,
+    AttemptRecordedOut,
+    MilestoneOut,
+    PathwayOut,
+    StatusIn,
+)
 
 router = Router(tags=["pathway"])
 
@@ -144,7 +153,7 @@ def update_milestone(request, key: str, payload: StatusIn):
 
 @router.post(
     "/milestones/{slug:key}/attempts",
-    response={201: AttemptOut, **WRITE_ERRORS},
+    response={201: AttemptRecordedOut, **WRITE_ERRORS},
 )
 def create_attempt(request, key: str, payload: AttemptIn):
     """Record a USMLE attempt on an exam milestone; attempt-limit and timing rules are enforced."""
@@ -164,4 +173,14 @@ def create_attempt(request, key: str, payload: AttemptIn):
             attempt = record_exam_attempt(milestone=milestone, by=applicant, **payload.dict())
     except ValidationError as exc:
         return Status(422, _validation_error_response(exc))
-    return Status(201, attempt)
+    waiting = pass_waiting_for(milestone, passed=attempt.passed)
+    milestone.refresh_from_db(fields=["status"])
+    return Status(
+        201,
+        {
+            **AttemptOut.from_orm(attempt).dict(),
+            "milestone_status": milestone.status,
+            "waiting_for": [m.template.key for m in waiting],
+            "message": waiting_sentence(milestone, waiting),
+        },
+    )

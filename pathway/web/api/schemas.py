@@ -118,6 +118,15 @@ class AttemptOut(Schema):
     score: int | None
 
 
+class AttemptRecordedOut(AttemptOut):
+    """The attempt, and what it did to its milestone: a pass that could not complete the step names the
+    open hard prerequisites (template keys) that keep it in progress."""
+
+    milestone_status: str
+    waiting_for: list[str]
+    message: str
+
+
 class CycleEventOut(Schema):
     key: str
     title: str

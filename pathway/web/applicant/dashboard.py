@@ -31,7 +31,7 @@ from milestones.models import (
     TemplatePrerequisite,
     USCEEntry,
 )
-from milestones.projections import expected_result_date, usce_months_by_kind
+from milestones.projections import expected_result_date, usce_months_by_kind, usce_planned_months
 from milestones.reachability import judge_reachability
 from milestones.risks import RED, is_task, pathway_risks
 from milestones.sources import source_kind
@@ -325,11 +325,13 @@ def evidence_context(milestone: Milestone, today: date) -> dict:
     if kind == EvidenceKind.USCE:
         entries = list(milestone.usce_entries.all())
         kinds = dict(USCEEntry.Kind.choices)
-        months = usce_months_by_kind(entries)
+        # Only the days up to today are experience; a rotation booked for later is shown as planned.
+        months = usce_months_by_kind(entries, until=today)
         return {
             "usce_entries": entries,
-            "usce_months": [(kinds.get(k, k), value) for k, value in months.items()],
+            "usce_months": [(kinds.get(k, k), value) for k, value in months.items() if value],
             "usce_total": round(sum(months.values()), 1),
+            "usce_planned_total": usce_planned_months(entries, after=today),
         }
     return {}
 

@@ -446,8 +446,8 @@ class ExamAttemptForm(MilestoneForm):
         test_date, result_date = cleaned.get("test_date"), cleaned.get("result_date")
         if test_date and result_date and result_date < test_date:
             self.add_error("result_date", "The result date cannot be before the test date.")
-        if cleaned.get("score") is not None and cleaned.get("passed") is None and "passed" in cleaned:
-            self.add_error("passed", "A score comes with a result: choose passed or failed.")
+        # A score without a passed/failed choice is judged from the score by the service (the passing
+        # standard in force on the test date), as the API does; a contradiction is refused there.
         return cleaned
 
 

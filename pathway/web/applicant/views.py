@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from milestones import rules as rule_checks
 from milestones import services
 from milestones.models import ApplicantProfile, CycleEvent, Milestone
 from pathway import accounts
@@ -173,8 +174,11 @@ def _refused(request, milestone: Milestone, form):
     return render(request, name, context, status=422)
 
 
-def _post_to_milestone(request, key: str, form_class, action, message: str):
-    """Validate the form, call the service; refusals (form or service) change nothing."""
+def _post_to_milestone(request, key: str, form_class, action, message):
+    """Validate the form, call the service; refusals (form or service) change nothing.
+
+    `message` is the confirmation, or a function of (milestone, what the service returned) giving it.
+    """
     milestone = get_milestone_for(request.user, key)
     if (
         form_class in EVIDENCE_FORMS.values()
@@ -185,11 +189,11 @@ def _post_to_milestone(request, key: str, form_class, action, message: str):
     if form.is_valid():
         try:
             with transaction.atomic():
-                action(milestone=milestone, by=request.user, **form.cleaned_data)
+                result = action(milestone=milestone, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
-            return _saved(request, milestone, message)
+            return _saved(request, milestone, message(milestone, result) if callable(message) else message)
     return _refused(request, milestone, form)
 
 
@@ -199,18 +203,30 @@ def milestone_status(request, key: str):
     return _post_to_milestone(request, key, StatusForm, services.set_status, "Status saved.")
 
 
+def _result_message(done: str, passed_of):
+    """The confirmation, plus why a pass left the step in progress (the missing prerequisites, by name)."""
+
+    def message(milestone: Milestone, result) -> str:
+        waiting = services.pass_waiting_for(milestone, passed=passed_of(result))
+        return " ".join(filter(None, [done, services.waiting_sentence(milestone, waiting)]))
+
+    return message
+
+
 @applicant_only
 @require_POST
 def milestone_attempt(request, key: str):
-    return _post_to_milestone(
-        request, key, ExamAttemptForm, services.record_exam_attempt, "Exam attempt recorded."
-    )
+    message = _result_message("Exam attempt recorded.", lambda attempt: attempt.passed)
+    return _post_to_milestone(request, key, ExamAttemptForm, services.record_exam_attempt, message)
 
 
 @applicant_only
 @require_POST
 def milestone_oet(request, key: str):
-    return _post_to_milestone(request, key, OETResultForm, services.record_oet_result, "OET result recorded.")
+    message = _result_message(
+        "OET result recorded.", lambda result: rule_checks.judge_oet_result(result).passed
+    )
+    return _post_to_milestone(request, key, OETResultForm, services.record_oet_result, message)
 
 
 @applicant_only
