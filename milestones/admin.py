@@ -7,6 +7,8 @@ the edit, so an admin never sees a saved event date with stale deadlines behind 
 
 from __future__ import annotations
 
+import hashlib
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -16,12 +18,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from pathway.lib.times import ET
 
+from .deadlines import EventDate, Rule
 from .graph import anchor_problem, describe_cycle, find_cycle
 from .models import (
     ApplicantProfile,
     ApplicantType,
     ApplicationService,
     AttemptLimit,
+    Confidence,
     CycleEvent,
     DeadlineKind,
     DocumentEvidence,
@@ -41,19 +45,97 @@ from .models import (
     USCEEntry,
     VisaRule,
 )
-from .services import copy_cycle_to_next_year, recompute_deadlines, save_profile
+from .services import copy_cycle_to_next_year, preview_deadline_changes, recompute_deadlines, save_profile
+
+# --- Preview before saving ---------------------------------------------------------------------
+
+# The name of the "Confirm and save" button; its value is the fingerprint of the change previewed,
+# so a confirmation never saves a change other than the one whose effect the admin read.
+CONFIRM = "_confirm_deadlines"
+PREVIEW_MESSAGE = (
+    "This change moves applicants' deadlines and is not saved yet: read its effect at the top of the "
+    "page, then press “Confirm and save”."
+)
+
+
+def _fingerprint(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
+
+
+class PreviewBeforeSave:
+    """A form or formset that, when a date-affecting value changed, computes the effect
+    (`deadline_preview`) and refuses to validate until the admin confirms that very change."""
+
+    deadline_preview = None
+    confirm_token = ""
+
+    def require_confirmation(self, *, token: str, preview) -> None:
+        if self.data.get(CONFIRM) == token:
+            return
+        self.deadline_preview, self.confirm_token = preview(), token
+        raise ValidationError(PREVIEW_MESSAGE, code="confirm")
+
+
+class ShowsDeadlinePreview:
+    """ModelAdmin side: puts the preview of the form or of an inline formset in the page's context."""
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        sources = [context["adminform"].form] + [f.formset for f in context.get("inline_admin_formsets", [])]
+        for source in sources:
+            if getattr(source, "deadline_preview", None) is not None:
+                context.update(
+                    deadline_preview=source.deadline_preview,
+                    confirm_token=source.confirm_token,
+                    confirm_name=CONFIRM,
+                    preview_tz=ET,
+                )
+                if len(context.get("errors") or []) == 1:
+                    context["errors"] = []  # the preview is the only "error": no "Please correct" banner
+        return super().render_change_form(request, context, *args, **kwargs)
+
 
 # --- Cycles ------------------------------------------------------------------------------------
+
+# The event fields a deadline reads; title, source and note change no date.
+EVENT_DATE_FIELDS = {"key", "at", "status"}
+
+
+class CycleEventFormSet(PreviewBeforeSave, BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:
+            return
+        moved = self.deleted_forms or [
+            form
+            for form in self.forms
+            if form.has_changed() and (form.instance.pk is None or EVENT_DATE_FIELDS & set(form.changed_data))
+        ]
+        if not moved:
+            return
+        events = {
+            form.cleaned_data["key"]: EventDate(
+                form.cleaned_data["at"], form.cleaned_data["status"] == Confidence.PROJECTED
+            )
+            for form in self.forms
+            if form.cleaned_data and not self._should_delete_form(form)
+        }
+        token = _fingerprint(
+            "cycle", self.instance.pk, sorted((k, e.at.isoformat(), e.projected) for k, e in events.items())
+        )
+        self.require_confirmation(
+            token=token, preview=lambda: preview_deadline_changes(cycle=self.instance, events=events)
+        )
 
 
 class CycleEventInline(admin.TabularInline):
     model = CycleEvent
+    formset = CycleEventFormSet
     extra = 0
     fields = ["key", "title", "at", "status", "source_url", "note"]
 
 
 @admin.register(MatchCycle)
-class MatchCycleAdmin(SimpleHistoryAdmin):
+class MatchCycleAdmin(ShowsDeadlinePreview, SimpleHistoryAdmin):
     list_display = ["name", "year"]
     inlines = [CycleEventInline]
     actions = ["copy_to_next_year"]
@@ -99,7 +181,29 @@ def _known_event_keys() -> set[str]:
     return set(CycleEvent.objects.values_list("key", flat=True).distinct())
 
 
-class MilestoneTemplateForm(forms.ModelForm):
+# Lead times: whole days before the deadline, 0 meaning on the day; a year is the longest sensible warning.
+LEAD_DAYS_RANGE = range(0, 366)
+DEADLINE_FIELDS = {"deadline_kind", "deadline_anchor", "deadline_offset_days"}
+
+
+def clean_lead_days(value) -> list[int]:
+    """A JSON list of lead times, checked one by one; every problem is named in one message."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise ValidationError("Enter a list of whole numbers of days, e.g. [30, 7, 1].")
+    problems = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int):
+            problems.append(f"“{item}” is not a whole number of days.")
+        elif item not in LEAD_DAYS_RANGE:
+            problems.append(f"{item} is out of range: use 0 to 365 days.")
+    if problems:
+        raise ValidationError(" ".join(problems))
+    return sorted(set(value), reverse=True)
+
+
+class MilestoneTemplateForm(PreviewBeforeSave, forms.ModelForm):
     class Meta:
         model = MilestoneTemplate
         fields = [
@@ -123,10 +227,17 @@ class MilestoneTemplateForm(forms.ModelForm):
 
     def clean_applies_to(self):
         value = self.cleaned_data["applies_to"] or []
-        unknown = set(value) - set(ApplicantType.values)
-        if not isinstance(value, list) or unknown:
-            raise ValidationError(f"Use a list of applicant types from: {', '.join(ApplicantType.values)}.")
+        known = ", ".join(ApplicantType.values)
+        if not isinstance(value, list):
+            raise ValidationError(f'Enter a list of applicant types, e.g. ["US_IMG"], from: {known}.')
+        unknown = [str(item) for item in value if item not in ApplicantType.values]
+        if unknown:
+            names = ", ".join(f"“{item}”" for item in unknown)
+            raise ValidationError(f"Unknown applicant type {names}; use: {known}.")
         return value
+
+    def clean_reminder_lead_days(self):
+        return clean_lead_days(self.cleaned_data["reminder_lead_days"])
 
     def clean(self):
         data = super().clean()
@@ -161,6 +272,13 @@ class MilestoneTemplateForm(forms.ModelForm):
                 raise ValidationError(
                     {"deadline_anchor": f"This deadline anchor makes a loop: {describe_cycle(loop)}."}
                 )
+        if self.instance.pk and not self.errors and DEADLINE_FIELDS & set(self.changed_data):
+            rule = Rule(kind, anchor, offset)
+            self.require_confirmation(
+                token=_fingerprint("template", self.instance.pk, rule),
+                # The instance still holds the stored key here (the form writes to it after clean).
+                preview=lambda: preview_deadline_changes(template_key=self.instance.key, rule=rule),
+            )
         return data
 
 
@@ -188,16 +306,28 @@ class PrerequisiteFormSet(BaseInlineFormSet):
             raise ValidationError(f"These prerequisites make a loop: {describe_cycle(loop)}.")
 
 
+class TemplatePrerequisiteForm(forms.ModelForm):
+    def clean(self):
+        data = super().clean()
+        # Said here, as a sentence, before the database constraint would say
+        # 'Constraint "no_self_prerequisite" is violated'.
+        template = data.get("template") or self.instance.template_id and self.instance.template
+        if template is not None and data.get("requires") == template:
+            self.add_error("requires", "A milestone cannot require itself: choose another milestone.")
+        return data
+
+
 class TemplatePrerequisiteInline(admin.TabularInline):
     model = TemplatePrerequisite
     fk_name = "template"
+    form = TemplatePrerequisiteForm
     formset = PrerequisiteFormSet
     extra = 0
     autocomplete_fields = ["requires"]
 
 
 @admin.register(MilestoneTemplate)
-class MilestoneTemplateAdmin(SimpleHistoryAdmin):
+class MilestoneTemplateAdmin(ShowsDeadlinePreview, SimpleHistoryAdmin):
     form = MilestoneTemplateForm
     list_display = [
         "key",
@@ -259,8 +389,20 @@ class SignalAllowanceAdmin(SimpleHistoryAdmin):
 # --- Applicants (read mostly) -----------------------------------------------------------------------
 
 
+class ApplicantProfileAdminForm(forms.ModelForm):
+    class Meta:
+        model = ApplicantProfile
+        # Every field, as the admin's default form had: the profile grows fields the admin must show.
+        fields = "__all__"  # noqa: DJ007
+
+    def clean_reminder_lead_days(self):
+        # None means "the templates' own lead times"; an empty list is read the same way.
+        return clean_lead_days(self.cleaned_data["reminder_lead_days"]) or None
+
+
 @admin.register(ApplicantProfile)
 class ApplicantProfileAdmin(SimpleHistoryAdmin):
+    form = ApplicantProfileAdminForm
     list_display = ["user", "applicant_type", "needs_visa", "visa_route", "target_cycle", "time_zone"]
     list_filter = ["applicant_type", "needs_visa", "target_cycle"]
     search_fields = ["user__email", "user__name"]

@@ -23,19 +23,18 @@ from .notes import save_note
 from .onboarding import record_steps_already_done
 from .planning import applicant_dates, cycle_events, plan_pathway, template_applies
 from .profiles import optional_templates_for, regenerate_calendar_token, save_profile, set_optional_step
-from .recompute import UPDATE_CHUNK, recompute_deadlines
+from .recompute import UPDATE_CHUNK, DeadlinePreview, preview_deadline_changes, recompute_deadlines
 from .status import (
     CLOSED,
     PrerequisiteMissing,
     Status,
     missing_hard_prerequisites,
-    pass_waiting_for,
     set_status,
-    waiting_sentence,
 )
 
 __all__ = [
     "CLOSED",
+    "DeadlinePreview",
     "EVIDENCE_MODELS",
     "MAX_DAYS_AHEAD",
     "UPDATE_CHUNK",
@@ -47,9 +46,9 @@ __all__ = [
     "copy_cycle_to_next_year",
     "cycle_events",
     "missing_hard_prerequisites",
-    "pass_waiting_for",
     "optional_templates_for",
     "plan_pathway",
+    "preview_deadline_changes",
     "recompute_deadlines",
     "record_steps_already_done",
     "record_exam_attempt",
@@ -61,5 +60,4 @@ __all__ = [
     "set_optional_step",
     "set_status",
     "template_applies",
-    "waiting_sentence",
 ]

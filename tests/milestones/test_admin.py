@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -50,9 +51,18 @@ def template_form(template, *, add_requires=(), **changes):
     return {key: ("" if value is None else value) for key, value in data.items()}
 
 
+def confirmed_post(client, url, data):
+    """Post `data`; where the admin shows the effect of a date change first, press "Confirm and save"."""
+    response = client.post(url, data)
+    token = re.search(r'name="_confirm_deadlines" value="([^"]+)"', response.content.decode())
+    if response.status_code == 200 and token:
+        response = client.post(url, {**data, "_confirm_deadlines": token.group(1)})
+    return response
+
+
 def post_template(client, template, **kwargs):
     url = reverse("admin:milestones_milestonetemplate_change", args=[template.pk])
-    response = client.post(url, template_form(template, **kwargs))
+    response = confirmed_post(client, url, template_form(template, **kwargs))
     return response, html.unescape(response.content.decode())
 
 
@@ -141,8 +151,8 @@ def test_moving_an_event_in_the_admin_moves_the_deadlines(
     user = make_applicant("US_IMG")
     url = reverse("admin:milestones_matchcycle_change", args=[cycle_2027.pk])
 
-    response = admin_client.post(
-        url, cycle_form(cycle_2027, nrmp_rol_deadline=datetime(2027, 2, 24, 21, tzinfo=ET))
+    response = confirmed_post(
+        admin_client, url, cycle_form(cycle_2027, nrmp_rol_deadline=datetime(2027, 2, 24, 21, tzinfo=ET))
     )
 
     assert response.status_code == 302
@@ -168,7 +178,7 @@ def test_copy_cycle_to_next_year_shifts_by_the_yearly_pattern(admin_client, cycl
     assert events["eras_submit_open"] == "Wed 2027-09-01 09:00"  # first Wednesday of September
     assert events["residency_start"] == "Sat 2028-07-01 00:00"  # fixed date
     assert events["conrad30_fy_open"] == "Fri 2027-10-01 00:00"
-    assert events["eras_season_open"] == "Wed 2027-06-09 09:00"  # first Wednesday on or after 3 June (D14)
+    assert events["eras_season_open"] == "Wed 2027-06-02 09:00"  # +52 weeks, same weekday
     assert cycle.events.count() == cycle_2027.events.count()
     assert set(cycle.events.values_list("status", flat=True)) == {"projected"}
     assert "Created the 2028 Match" in response.content.decode()
