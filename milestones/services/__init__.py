@@ -29,7 +29,9 @@ from .status import (
     PrerequisiteMissing,
     Status,
     missing_hard_prerequisites,
+    pass_waiting_for,
     set_status,
+    waiting_sentence,
 )
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "copy_cycle_to_next_year",
     "cycle_events",
     "missing_hard_prerequisites",
+    "pass_waiting_for",
     "optional_templates_for",
     "plan_pathway",
     "preview_deadline_changes",
@@ -60,4 +63,5 @@ __all__ = [
     "set_optional_step",
     "set_status",
     "template_applies",
+    "waiting_sentence",
 ]

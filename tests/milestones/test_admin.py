@@ -178,7 +178,7 @@ def test_copy_cycle_to_next_year_shifts_by_the_yearly_pattern(admin_client, cycl
     assert events["eras_submit_open"] == "Wed 2027-09-01 09:00"  # first Wednesday of September
     assert events["residency_start"] == "Sat 2028-07-01 00:00"  # fixed date
     assert events["conrad30_fy_open"] == "Fri 2027-10-01 00:00"
-    assert events["eras_season_open"] == "Wed 2027-06-02 09:00"  # +52 weeks, same weekday
+    assert events["eras_season_open"] == "Wed 2027-06-09 09:00"  # first Wednesday on or after 3 June (D14)
     assert cycle.events.count() == cycle_2027.events.count()
     assert set(cycle.events.values_list("status", flat=True)) == {"projected"}
     assert "Created the 2028 Match" in response.content.decode()
