@@ -11,15 +11,17 @@ import hashlib
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from pathway.lib.times import ET
 
 from .deadlines import EventDate, Rule
-from .graph import anchor_problem, describe_cycle, find_cycle
+from .graph import anchor_problem, describe_cycle, find_cycle, layered_layout
 from .models import (
     ApplicantProfile,
     ApplicantType,
@@ -342,6 +344,37 @@ class MilestoneTemplateAdmin(ShowsDeadlinePreview, SimpleHistoryAdmin):
     list_filter = ["phase", "deadline_kind", "evidence", "optional", "is_active"]
     search_fields = ["key", "title", "guidance"]
     inlines = [TemplatePrerequisiteInline]
+
+    def get_urls(self):
+        graph = self.admin_site.admin_view(self.graph_view)
+        return [path("graph/", graph, name="milestones_milestonetemplate_graph"), *super().get_urls()]
+
+    def graph_view(self, request):
+        """The template graph as a picture (server-rendered SVG) and as a nested list by phase."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        templates = list(MilestoneTemplate.objects.order_by("order", "key"))
+        links = list(
+            TemplatePrerequisite.objects.order_by("requires__order", "requires__key").values_list(
+                "template__key", "requires__key", "kind"
+            )
+        )
+        by_key = {t.key: t for t in templates}
+        requires: dict[str, list] = {}
+        for template_key, requires_key, kind in links:
+            requires.setdefault(template_key, []).append((by_key[requires_key], kind == "hard"))
+        phases = [
+            (label, [(t, requires.get(t.key, [])) for t in templates if t.phase == value])
+            for value, label in MilestoneTemplate._meta.get_field("phase").choices
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Template graph",
+            "opts": self.model._meta,
+            "picture": layered_layout([(t.key, t.title) for t in templates], links),
+            "phases": [(label, rows) for label, rows in phases if rows],
+        }
+        return TemplateResponse(request, "admin/milestones/milestonetemplate/graph.html", context)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

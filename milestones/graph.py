@@ -6,7 +6,8 @@ one implementation and none of them needs the database to ask "is this a loop?".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from .models import APPLICANT_DATE_ANCHORS, DeadlineKind
 
@@ -129,3 +130,71 @@ def graph_problems(
     if loop:
         problems.append(f"Deadline anchor loop: {describe_cycle(loop)}.")
     return problems
+
+
+# --- A picture of the graph (the admin's template graph page) ---------------------------------------
+
+BOX_WIDTH, BOX_HEIGHT = 210, 34
+COLUMN_GAP, ROW_GAP, MARGIN = 70, 14, 10
+
+
+@dataclass(frozen=True)
+class Box:
+    key: str
+    title: str
+    x: int
+    y: int
+
+
+@dataclass(frozen=True)
+class Arrow:
+    requires: str
+    template: str
+    kind: str
+    path: str  # an SVG path from the right edge of `requires` to the left edge of `template`
+
+
+@dataclass(frozen=True)
+class GraphPicture:
+    width: int
+    height: int
+    boxes: list[Box]
+    arrows: list[Arrow]
+    box_width: int = BOX_WIDTH
+    box_height: int = BOX_HEIGHT
+
+
+def layered_layout(nodes: Sequence[tuple[str, str]], links: Iterable[tuple[str, str, str]]) -> GraphPicture:
+    """Boxes in columns by depth (a milestone one column right of its deepest prerequisite), in the
+    given order within a column, and an arrow per (template, requires, kind) link. Pure, so it is
+    tested without a database and rendered as SVG by a template."""
+    links = [link for link in links if link[0] != link[1]]
+    requires: dict[str, list[str]] = {key: [] for key, _ in nodes}
+    for template, required, _kind in links:
+        requires.setdefault(template, []).append(required)
+    depth: dict[str, int] = {}
+    for key in topological_order(requires):
+        # A loop (refused on input) would leave a requirement without a depth yet: it counts as 0.
+        depth[key] = 1 + max((depth.get(r, -1) for r in requires.get(key, ())), default=-1)
+    rows: dict[int, int] = {}
+    boxes: dict[str, Box] = {}
+    for key, title in nodes:
+        column = depth.get(key, 0)
+        row = rows[column] = rows.get(column, -1) + 1
+        x = MARGIN + column * (BOX_WIDTH + COLUMN_GAP)
+        boxes[key] = Box(key, title, x, MARGIN + row * (BOX_HEIGHT + ROW_GAP))
+    arrows = [
+        Arrow(required, template, kind, _arrow_path(boxes[required], boxes[template]))
+        for template, required, kind in links
+        if template in boxes and required in boxes
+    ]
+    width = MARGIN * 2 + (max(depth.values(), default=0) + 1) * (BOX_WIDTH + COLUMN_GAP) - COLUMN_GAP
+    height = MARGIN * 2 + max(rows.values(), default=0) * (BOX_HEIGHT + ROW_GAP) + BOX_HEIGHT
+    return GraphPicture(width, height, list(boxes.values()), arrows)
+
+
+def _arrow_path(start: Box, end: Box) -> str:
+    x1, y1 = start.x + BOX_WIDTH, start.y + BOX_HEIGHT // 2
+    x2, y2 = end.x - 4, end.y + BOX_HEIGHT // 2  # stop short of the box: room for the arrowhead
+    bend = max((x2 - x1) // 2, 20)
+    return f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"
