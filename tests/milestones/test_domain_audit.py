@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
 
 from milestones.deadlines import parse_et
@@ -306,3 +309,15 @@ def test_d21_d22_unverified_start_dates_are_not_confirmed(pathway_data):
     assert PassingStandard.objects.get(exam="step3", min_score=196).effective_from == date(2016, 1, 1)
     assert "assumed" not in OETThreshold.objects.get(effective_from=date(2018, 7, 1)).note
     assert "assumed" not in PassingStandard.objects.get(exam="step1", min_score=194).note
+
+
+# --- The generated rules page (README -> docs/rules.md) ------------------------------------
+
+
+def test_the_committed_rules_page_is_what_the_shipped_data_generates(pathway_data, tmp_path):
+    committed = Path(settings.BASE_DIR) / "docs" / "rules.md"
+    call_command("rules_report", output=tmp_path / "rules.md", verbosity=0)
+    generated = (tmp_path / "rules.md").read_text(encoding="utf-8")
+    assert committed.read_text(encoding="utf-8") == generated
+    assert "| USMLE Step 2 CK | 218 | 2025-07-01 to now | secondary | [secondary](https://medvily.com/?p=296) | 2026-11-30 |" in generated
+    assert "docs/rules.md" in (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
