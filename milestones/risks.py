@@ -26,6 +26,7 @@ from .models import (
     OETSeasonWindow,
     OETThreshold,
     ScoreReleaseRule,
+    TemplatePrerequisite,
     TravelBanCountry,
 )
 from .projections import expected_result_date, latest_test_date
@@ -73,7 +74,7 @@ def pathway_risks(*, applicant, milestones=None) -> list[Risk]:
         rule_checks.PastAttempt(a.exam, a.test_date, a.passed) for m in milestones for a in m.attempts.all()
     ]
 
-    risks = []
+    risks = _order_risks(by_key)
     for milestone in milestones:
         if milestone.is_open and milestone.due_at and milestone.due_at < now and is_task(milestone.template):
             risks.append(_overdue_risk(milestone))
@@ -167,6 +168,34 @@ def is_task(template) -> bool:
     if the Match goes wrong) nor for a step dated by the applicant's own date (graduation: a past
     graduation date is a fact about them, not something overdue)."""
     return not template.contingency and template.deadline_kind != DeadlineKind.APPLICANT
+
+
+def _order_risks(by_key: dict[str, Milestone]) -> list[Risk]:
+    """Impossible plans: an open step due before one of its open hard prerequisites is due (the H-1B
+    path's Step 3 in January, its ECFMG certificate in July). One query for the links."""
+    links = TemplatePrerequisite.objects.filter(kind=TemplatePrerequisite.Kind.HARD).values_list(
+        "template__key", "requires__key"
+    )
+    risks = []
+    for key, required in links:
+        step, before = by_key.get(key), by_key.get(required)
+        if step is None or before is None or not (step.is_open and before.is_open):
+            continue
+        if step.template.contingency or not (step.due_at and before.due_at) or before.due_at <= step.due_at:
+            continue
+        risks.append(
+            Risk(
+                "prerequisite_due_later",
+                AMBER,
+                f"{step.template.title} is due {_fmt(step.due_at)}, but it can only be done after "
+                f"{before.template.title}, which your plan puts at {_fmt(before.due_at)}.",
+                f"Get {before.template.title} done by {_fmt(step.due_at)}, well ahead of its own date; if that "
+                f"is not possible, {step.template.title} cannot be done in time, so talk to your advisor about "
+                "another route (for an H-1B, a J-1) or a later Match.",
+                key,
+            )
+        )
+    return risks
 
 
 def _overdue_risk(milestone) -> Risk:

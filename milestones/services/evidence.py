@@ -16,6 +16,7 @@ from ..models import (
     ApplicantProfile,
     DocumentEvidence,
     EvidenceKind,
+    Exam,
     ExamAttempt,
     Milestone,
     OETResult,
@@ -85,6 +86,7 @@ def record_exam_attempt(
     )
     if score is not None:
         passed = _passed_by_score(exam=exam, test_date=test_date, score=score, passed=passed)
+    _check_step3_booking(milestone, test_date=test_date, today=applicant_today(milestone.applicant))
     _lock_exam_milestones(milestone)
     result = {"result_date": result_date, "passed": passed, "score": score}
     attempt = ExamAttempt.objects.filter(milestone=milestone, exam=exam, test_date=test_date).first()
@@ -96,6 +98,20 @@ def record_exam_attempt(
         attempt = ExamAttempt.objects.create(milestone=milestone, exam=exam, test_date=test_date, **result)
     _progress_after_evidence(milestone, passed=attempt.passed, on=attempt.result_date or test_date, by=by)
     return attempt
+
+
+def _check_step3_booking(milestone: Milestone, *, test_date: date, today: date) -> None:
+    """Step 3 cannot be booked before its hard prerequisites are done: the FSMB (or NBME) takes the
+    application only from a graduate, and from an IMG only with the ECFMG certificate (the template's
+    source). A result already out is a fact and is recorded whatever the ticks say."""
+    if milestone.template.exam != Exam.STEP3 or test_date <= today:
+        return
+    missing = missing_hard_prerequisites(milestone)
+    if missing:
+        titles = "; ".join(m.template.title for m in missing)
+        raise ValidationError(
+            {"test_date": f"Step 3 can only be booked once these are done: {titles}. Mark them done first."}
+        )
 
 
 def _same_day_attempt(attempt: ExamAttempt, result: dict) -> bool:

@@ -268,7 +268,9 @@ def test_the_pathway_query_count_does_not_grow_with_the_data(client, amira_profi
     )
 
     assert count() == before
-    assert before <= 12
+    # 13: one more than before issue 9, for the hard-prerequisite links the "due before its
+    # prerequisite" risk reads (one query, whatever the size of the pathway).
+    assert before <= 13
 
 
 # --- PATCH /milestones/{key} -------------------------------------------------------------------
