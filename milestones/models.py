@@ -446,6 +446,13 @@ class AttemptLimit(RuleRow):
     max_in_12_months = models.PositiveSmallIntegerField(null=True, blank=True)
     min_months_after_first_for_last = models.PositiveSmallIntegerField(null=True, blank=True)
     min_months_after_previous_for_last = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The 12/6-month spacing binds this attempt and every later one (4: "fourth and subsequent", audit D23).
+    spacing_from_attempt = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The spacing rule applies from this attempt on (e.g. 4)."
+    )
+    # USMLE: a passed Step may not be retaken, except to meet a state board's requirement (a waiver).
+    retake_after_pass_allowed = models.BooleanField(default=False)
+    retake_source_url = models.URLField(max_length=500, blank=True)
     history = HistoricalRecords()
 
     objects = RuleQuerySet.as_manager()

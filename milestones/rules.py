@@ -171,28 +171,50 @@ def judge_oet_result(result, *, thresholds=None, season: int | None = None, wind
     )
 
 
-def check_new_attempt(*, exam: str, test_date: date, attempts: Sequence[PastAttempt], limits=None) -> None:
+def check_new_attempt(
+    *,
+    exam: str,
+    test_date: date,
+    attempts: Sequence[PastAttempt],
+    limits=None,
+    applied_on: date | None = None,
+    retake_waiver_reason: str = "",
+) -> None:
     """Refuse an attempt the USMLE attempt-limit and retake-spacing rules do not allow.
 
-    `attempts` are all the applicant's recorded attempts at every Step: four failures at any Step bar
-    all Steps. Raises ValidationError keyed by "test_date", naming the rule and its source.
+    `attempts` are all the applicant's recorded attempts at every Step: four attempts without a pass at
+    any Step bar all Steps. The rule row is the one in force on the exam application date when it is
+    known (`applied_on`; USMLE: "applications submitted on or after"), otherwise on the test date.
+    A passed Step is not retaken unless `retake_waiver_reason` says why (a state board's requirement).
+    Raises ValidationError keyed by "test_date", naming the rule and its source.
     The checks run in a fixed order so an applicant always sees the most fundamental refusal first.
     """
-    limit = limit_in_force(exam=exam, day=test_date, limits=limits)
+    limit = limit_in_force(exam=exam, day=applied_on or test_date, limits=limits)
     if limit is None:
         return
     label = Exam(exam).label
     url = source(limit.source_url)
+    _check_no_retake_after_pass(exam, label, attempts, limit, retake_waiver_reason)
     _check_not_barred_by_other_step(exam, attempts, limit, url)
     same = sorted(a.test_date for a in attempts if a.exam == exam)
     _check_attempts_per_step(label, same, limit, url)
     dates = sorted([*same, test_date])
     _check_attempts_in_12_months(dates, limit, url)
-    _check_last_attempt_spacing(label, dates, limit, url)
+    _check_attempt_spacing(label, dates, dates.index(test_date), limit, url)
 
 
 def _refuse_test_date(message: str) -> ValidationError:
     return ValidationError({"test_date": message})
+
+
+def _check_no_retake_after_pass(exam: str, label: str, attempts, limit, waiver_reason: str) -> None:
+    if limit.retake_after_pass_allowed or waiver_reason.strip():
+        return
+    if any(a.exam == exam and a.passed for a in attempts):
+        raise _refuse_test_date(
+            f"You have passed {label}; USMLE does not allow retaking a passed Step, except to meet a state "
+            f"medical board's requirement (then record it with that reason){source(limit.retake_source_url)}."
+        )
 
 
 def _check_not_barred_by_other_step(exam: str, attempts: Sequence[PastAttempt], limit, url: str) -> None:
@@ -227,22 +249,29 @@ def _check_attempts_in_12_months(dates: list[date], limit, url: str) -> None:
             )
 
 
-def _check_last_attempt_spacing(label: str, dates: list[date], limit, url: str) -> None:
-    # The spacing rule only binds the last allowed attempt (the limit is 4, spacing is "4th attempt").
-    if not (len(dates) == limit.max_attempts and len(dates) > 1):
+def _check_attempt_spacing(label: str, dates: list[date], index: int, limit, url: str) -> None:
+    """The new attempt (dates[index]) from the row's spacing_from_attempt on: "your fourth and subsequent
+    attempts must be at least 12 months after your first and 6 months after your most recent" (audit D23).
+    Without that number the rule binds only the last allowed attempt."""
+    from_attempt = limit.spacing_from_attempt or limit.max_attempts
+    if index + 1 < from_attempt or index == 0:
         return
-    last, first, previous = dates[-1], dates[0], dates[-2]
+    last, first, previous = dates[index], dates[0], dates[index - 1]
     earliest = max(
         add_months(first, limit.min_months_after_first_for_last or 0),
         add_months(previous, limit.min_months_after_previous_for_last or 0),
     )
     if last < earliest:
         raise _refuse_test_date(
-            f"Your last allowed {label} attempt must be at least "
+            f"Your {_ordinal(index + 1)} {label} attempt must be at least "
             f"{limit.min_months_after_first_for_last} months after the first and "
             f"{limit.min_months_after_previous_for_last} months after the most recent one: "
             f"not before {earliest:%d %b %Y}{url}."
         )
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def attempts_left(*, exam: str, attempts: Sequence[PastAttempt], day: date, limits=None) -> int | None:

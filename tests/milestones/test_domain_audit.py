@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -30,7 +31,7 @@ from milestones.models import (
     VisaRule,
 )
 from milestones.risks import pathway_risks
-from milestones.rules import judge_oet
+from milestones.rules import PastAttempt, check_new_attempt, judge_oet
 from milestones.services import record_oet_result
 from milestones.yearly import next_year_dates
 from pathway.lib.times import et_date
@@ -321,3 +322,48 @@ def test_the_committed_rules_page_is_what_the_shipped_data_generates(pathway_dat
     assert committed.read_text(encoding="utf-8") == generated
     assert "| USMLE Step 2 CK | 218 | 2025-07-01 to now | secondary | [secondary](https://medvily.com/?p=296) | 2026-11-30 |" in generated
     assert "docs/rules.md" in (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+
+
+# --- D23-D25: attempts ------------------------------------------------------------------------
+
+
+def test_d23_a_passed_step_cannot_be_retaken_without_a_state_board_waiver(pathway_data):
+    passed = [PastAttempt("step1", date(2025, 1, 10), True)]
+    with pytest.raises(ValidationError) as refused:
+        check_new_attempt(exam="step1", test_date=date(2026, 3, 1), attempts=passed)
+    assert "passed" in str(refused.value) and "usmle.org" in str(refused.value)
+    with pytest.raises(ValidationError):
+        check_new_attempt(exam="step1", test_date=date(2026, 3, 1), attempts=passed, retake_waiver_reason="  ")
+    check_new_attempt(
+        exam="step1",
+        test_date=date(2026, 3, 1),
+        attempts=passed,
+        retake_waiver_reason="My state board requires a Step 1 score within 7 years of licensure.",
+    )
+
+
+def test_d23_the_spacing_rule_binds_the_4th_attempt_and_later_not_only_the_last(pathway_data):
+    # The 2012-2021 rule allowed 6 attempts; the 12/6-month spacing applied from the 4th.
+    failed = [PastAttempt("step1", date(2015, m, 10), False) for m in (1, 4, 8)]
+    with pytest.raises(ValidationError) as refused:
+        check_new_attempt(exam="step1", test_date=date(2016, 1, 20), attempts=failed)
+    assert "10 Feb 2016" in str(refused.value)
+    check_new_attempt(exam="step1", test_date=date(2016, 2, 10), attempts=failed)
+    # The audit's worked example under today's rule: a 4th no earlier than 10 Feb 2027.
+    now = [PastAttempt("step2ck", date(2026, m, 10), False) for m in (1, 4, 8)]
+    with pytest.raises(ValidationError) as refused:
+        check_new_attempt(exam="step2ck", test_date=date(2027, 1, 20), attempts=now)
+    assert "10 Feb 2027" in str(refused.value)
+
+
+def test_d24_the_rule_in_force_on_the_application_date_decides(pathway_data):
+    four = [PastAttempt("step1", day, False) for day in (date(2018, 1, 10), date(2018, 7, 10), date(2019, 1, 20), date(2019, 8, 20))]
+    with pytest.raises(ValidationError):  # by the test date: the 4-attempt rule of July 2021
+        check_new_attempt(exam="step1", test_date=date(2021, 7, 20), attempts=four)
+    # Applied in June 2021: the 6-attempt rule still applied.
+    check_new_attempt(exam="step1", test_date=date(2021, 7, 20), attempts=four, applied_on=date(2021, 6, 15))
+
+
+def test_d25_the_step1_guidance_counts_attempts_not_failures(pathway_data):
+    guidance = MilestoneTemplate.objects.get(key="usmle_step1").guidance
+    assert "4 failures" not in guidance and "attempts without a pass" in guidance
