@@ -99,11 +99,14 @@ def screenshot(request):
     return take
 
 
-def axe_violations(page, *, what: str = "") -> str:
-    """Run axe-core (bundled with axe-playwright-python, no network); a readable report, "" when clean."""
+def axe_violations(page, *, what: str = "", within: str | None = None) -> str:
+    """Run axe-core (bundled with axe-playwright-python, no network); a readable report, "" when clean.
+    `within` (a CSS selector) limits the check to our own part of a page whose frame we do not own
+    (Django admin's markup)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    violations = Axe().run(page).response["violations"]
+    context = {"include": [[within]]} if within else None
+    violations = Axe().run(page, context=context).response["violations"]
     if not violations:
         return ""
     lines = [f"axe found {len(violations)} violation(s) on {what or page.url} ({page.url}):"]
@@ -131,8 +134,8 @@ def axe():
         def __init__(self):
             self.reports: list[str] = []
 
-        def check(self, page, *, what: str = "") -> None:
-            report = axe_violations(page, what=what)
+        def check(self, page, *, what: str = "", within: str | None = None) -> None:
+            report = axe_violations(page, what=what, within=within)
             if report:
                 print(report)
                 self.reports.append(report)
