@@ -367,3 +367,22 @@ def test_d24_the_rule_in_force_on_the_application_date_decides(pathway_data):
 def test_d25_the_step1_guidance_counts_attempts_not_failures(pathway_data):
     guidance = MilestoneTemplate.objects.get(key="usmle_step1").guidance
     assert "4 failures" not in guidance and "attempts without a pass" in guidance
+
+
+def test_d5_emails_never_show_a_raw_placeholder(pathway_data):
+    """Reminder emails quote the first sentences of the guidance raw: the placeholders come later."""
+    from milestones.reminders.content import _guidance
+
+    for template in MilestoneTemplate.objects.all():
+        assert "[[" not in " ".join(_guidance(template)), template.key
+
+
+def test_d13_d26_d29_d30_guidance_wording(pathway_data):
+    def guidance(key):
+        return MilestoneTemplate.objects.get(key=key).guidance
+
+    assert "Certification of Identification" not in guidance("ecfmg_registration")
+    assert "MyIntealth" in guidance("ecfmg_registration") and "couple of weeks" not in guidance("ecfmg_registration")
+    assert "opens on 15 September" not in guidance("nrmp_registration")
+    assert "reported for information only from 2024" in guidance("school_eligibility_check")
+    assert "30 to 90 days" not in guidance("ecfmg_certification")
