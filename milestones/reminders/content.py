@@ -12,6 +12,7 @@ from django.conf import settings
 from pathway.lib.times import ET, days_between
 from pathway.lib.urls import absolute_url
 
+from ..audience import for_audience
 from ..models import Milestone, MilestoneTemplate, Reminder
 from .schedule import applicant_tz
 from .unsubscribe import unsubscribe_token
@@ -62,15 +63,22 @@ def headers(message_id: str, unsubscribe: str) -> dict:
     }
 
 
-def _guidance(template: MilestoneTemplate, sentences: int = 2) -> list[str]:
-    """The opening of the template's guidance (what to do first), short enough for an email."""
-    first_paragraph = " ".join(template.guidance.strip().split("\n\n")[0].split())
+def _guidance(template: MilestoneTemplate, sentences: int = 2, *, is_img: bool = True) -> list[str]:
+    """The opening of the template's guidance (what to do first), short enough for an email, worded for
+    the applicant's audience (issue 9: no "as an IMG" to a US graduate)."""
+    guidance = for_audience(template.guidance, is_img=is_img)
+    first_paragraph = " ".join(guidance.strip().split("\n\n")[0].split())
     parts = [p for p in re.split(r"(?<=[.!?])\s+", first_paragraph) if p]
     return [" ".join(parts[:sentences])] if parts else []
 
 
 def item(
-    milestone: Milestone, tz: zoneinfo.ZoneInfo, now: datetime, *, moved_from: datetime | None = None
+    milestone: Milestone,
+    tz: zoneinfo.ZoneInfo,
+    now: datetime,
+    *,
+    moved_from: datetime | None = None,
+    is_img: bool | None = None,
 ) -> dict:
     """One deadline as an email shows it (a reminder has one, a digest a list); `moved_from` is the
     deadline an earlier reminder named, when it has moved since."""
@@ -80,7 +88,9 @@ def item(
         "days_left": max(days_between(now, milestone.due_at, tz), 0),
         "projected": milestone.due_projected,
         "moved_from": format_deadline(moved_from, tz) if moved_from else "",
-        "guidance": _guidance(milestone.template),
+        "guidance": _guidance(
+            milestone.template, is_img=milestone.applicant.profile.is_img if is_img is None else is_img
+        ),
         "url": milestone_url(milestone),
     }
 
@@ -111,7 +121,10 @@ def digest_context(user, reminders: list[Reminder], day: date, *, now: datetime)
     tz = applicant_tz(user.profile)
     return {
         "user": user,
-        "items": [item(r.milestone, tz, now, moved_from=moved_from(r)) for r in reminders],
+        "items": [
+            item(r.milestone, tz, now, moved_from=moved_from(r), is_img=user.profile.is_img)
+            for r in reminders
+        ],
         "day": day,
         "unsubscribe_url": unsubscribe_url(user),
         "site_url": settings.SITE_URL,

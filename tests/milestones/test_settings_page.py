@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from milestones.models import Milestone, Reminder
+from pathway.lib.times import days_between
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
@@ -101,7 +102,8 @@ def test_a_time_zone_change_replans_the_applicant_dated_deadlines(client, amira_
 
 def test_sent_and_failed_reminders_are_listed(client, amira_profile):
     amira = amira_profile.user
-    step1 = Milestone.objects.get(applicant=amira, template__key="usmle_step1")
+    # Step 2 CK, due in March 2027: a deadline ahead, so the days counted are not clamped to "today".
+    step1 = Milestone.objects.get(applicant=amira, template__key="usmle_step2ck")
     Reminder.objects.create(milestone=step1, lead_days=30, status="sent", scheduled_for=NOW, sent_at=NOW)
     Reminder.objects.create(
         milestone=step1, lead_days=7, status="failed", scheduled_for=NOW, last_error="550"
@@ -111,7 +113,10 @@ def test_sent_and_failed_reminders_are_listed(client, amira_profile):
     )
     client.force_login(amira)
     body = client.get(reverse("applicant:settings")).content.decode()
-    assert "30 days before" in body and "7 days before" in body and "1 day before" not in body
+    # Issue 9: the history counts days as the email did (from when it went out to the deadline), not
+    # the planned lead time ("30 days before"); the planned one (9 days later) is not listed.
+    days = days_between(NOW, step1.due_at, amira_profile.tz)
+    assert body.count(f"due in {days} days") == 2 and f"due in {days - 9} days" not in body
     assert "Failed" in body and "Sent" in body
 
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from milestones import rules as rule_checks
+from milestones.audience import for_audience
 from milestones.guidance import render_guidance
 from milestones.models import (
     ApplicantProfile,
@@ -355,7 +356,11 @@ def milestone_context(
         "read_only": read_only,
         "saved": saved,
         "progress": progress_for(milestone.applicant_id),
-        "guidance": render_guidance(milestone.template.guidance, season=profile.target_cycle.year, today=today),
+        "guidance": render_guidance(
+            for_audience(milestone.template.guidance, is_img=profile.is_img),
+            season=profile.target_cycle.year,
+            today=today,
+        ),
         "source_kind": source_kind(milestone.template.source_url),
         **evidence_context(milestone, today),
     }

@@ -27,6 +27,7 @@ from milestones import services
 from milestones.models import ApplicantProfile, CycleEvent, Milestone
 from pathway import accounts
 from pathway.access import applicant_only, get_evidence_for, get_milestone_for, profile_of
+from pathway.lib.times import days_between
 from pathway.models import User
 
 from . import your_data
@@ -296,7 +297,7 @@ def _settings_context(request, profile: ApplicantProfile, form) -> dict:
     return {
         "profile": profile,
         "form": form,
-        "reminders": list(reminders_for(request.user)[:REMINDER_HISTORY]),
+        "reminders": _as_the_email_said(list(reminders_for(request.user)[:REMINDER_HISTORY]), profile),
         "advisors": list(User.objects.advisors_of(request.user)),
         "feed_url": request.build_absolute_uri(
             reverse("applicant:calendar_feed", args=[profile.calendar_token])
@@ -308,6 +309,15 @@ def _settings_context(request, profile: ApplicantProfile, form) -> dict:
             for template in services.optional_templates_for(profile)
         ],
     }
+
+
+def _as_the_email_said(reminders: list, profile: ApplicantProfile) -> list:
+    """Each reminder with `days_said`: the days to the deadline counted as its email counts them (from
+    the moment it was sent, or is due to be, on the applicant's clock), not the planned lead time."""
+    for reminder in reminders:
+        sent = reminder.sent_at or reminder.scheduled_for
+        reminder.days_said = max(days_between(sent, reminder.due_at, profile.tz), 0)
+    return reminders
 
 
 # --- Your data ------------------------------------------------------------------------------------------------
