@@ -40,6 +40,7 @@ from .models import (
     OETSeasonWindow,
     OETThreshold,
     PassingStandard,
+    PathwaySeason,
     ScoreReleaseRule,
     SignalAllowance,
     TemplatePrerequisite,
@@ -501,6 +502,12 @@ class MilestoneAdmin(SimpleHistoryAdmin):
 @admin.register(OETSeasonWindow)
 class OETSeasonWindowAdmin(admin.ModelAdmin):
     list_display = ["cycle_year", "tests_from", "status", "last_verified", "source_url"]
+    list_filter = ["status"]
+
+
+@admin.register(PathwaySeason)
+class PathwaySeasonAdmin(admin.ModelAdmin):
+    list_display = ["cycle_year", "pathways_3_5_graduated_from", "fee_usd", "status", "last_verified"]
     list_filter = ["status"]
 
 

@@ -7,6 +7,7 @@ Guidance in templates.yaml may hold placeholders instead of restating a fact tha
     [[passing:EXAM]]      the passing standard in force today for step1/step2ck/step3
     [[visa:KEY]]          a VisaRule's summary (with its term)
     [[travel_ban]]        the travel-ban countries in force today
+    [[pathway_season]]    the target season's own Pathways rules
 
 Each is rendered with the row's status ("projected", "secondary source…") so that a rule not yet
 confirmed is never stated as settled. An unknown placeholder renders as "(not on file)" rather than
@@ -21,7 +22,7 @@ from datetime import date
 from pathway.lib.times import ET
 
 from . import rules as rule_checks
-from .models import CycleEvent, OETSeasonWindow, PassingStandard, TravelBanCountry, VisaRule
+from .models import CycleEvent, OETSeasonWindow, PassingStandard, PathwaySeason, TravelBanCountry, VisaRule
 
 PLACEHOLDER = re.compile(r"\[\[([a-z_]+)(?::([a-z0-9_]+))?\]\]")
 NOT_ON_FILE = "(not on file)"
@@ -80,7 +81,21 @@ def _travel_ban(_arg, season: int, today: date) -> str:
     return f"{'; '.join(levels)} (in force from {since:%-d %b %Y}) {checked(rows[0])}"
 
 
+def _pathway_season(_arg, season: int, today: date) -> str:
+    row = PathwaySeason.objects.filter(cycle_year=season).first()
+    if row is None:
+        return NOT_ON_FILE
+    window = (
+        f"graduation on or after {row.pathways_3_5_graduated_from:%-d %b %Y}"
+        if row.pathways_3_5_graduated_from
+        else "a graduation window not yet published"
+    )
+    fee = f"; fee ${row.fee_usd:,}" if row.fee_usd else "; fee not yet published"
+    return f"for the {season} Match, Pathways 3 to 5 need {window}{fee} {checked(row)}"
+
+
 RESOLVERS = {
+    "pathway_season": _pathway_season,
     "oet_window": _oet_window,
     "event": _event,
     "passing": _passing,

@@ -32,6 +32,7 @@ from .models import (
     OETSeasonWindow,
     OETThreshold,
     PassingStandard,
+    PathwaySeason,
     Phase,
     ScoreReleaseRule,
     SignalAllowance,
@@ -199,6 +200,7 @@ DATE_FIELDS = (
     "effective_from",
     "effective_to",
     "tests_from",
+    "pathways_3_5_graduated_from",
     "in_force_from",
     "in_force_to",
     "initial_term_to",
@@ -250,6 +252,7 @@ RULE_TABLES = (
         ("specialty", "gold", "silver", "total", "status", "source_url", "last_verified"),
     ),
     (OETSeasonWindow, "oet_windows", ("cycle_year",), ("tests_from", *DATED)),
+    (PathwaySeason, "pathway_seasons", ("cycle_year",), ("pathways_3_5_graduated_from", "fee_usd", *DATED)),
     (ApplicationService, "application_services", ("cycle_year", "service"), ("specialties", "tiers", *DATED)),
     (
         TravelBanCountry,

@@ -546,6 +546,26 @@ class OETSeasonWindow(models.Model):
         return f"OET window, {self.cycle_year} Match: tests from {self.tests_from}"
 
 
+class PathwaySeason(models.Model):
+    """One ECFMG Pathways season's own rules (audit D2, §6.1): they move every year."""
+
+    cycle_year = models.PositiveSmallIntegerField(unique=True, help_text="Match year the season supports.")
+    pathways_3_5_graduated_from = models.DateField(
+        null=True, blank=True, help_text="Pathways 3-5: graduation on or after this date (empty: not found)."
+    )
+    fee_usd = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
+    source_url = models.URLField(max_length=500)
+    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["cycle_year"]
+
+    def __str__(self):
+        return f"{self.cycle_year} Pathways season"
+
+
 class ApplicationService(models.Model):
     """Which application service a specialty uses in a season (ERAS or ResidencyCAS), with its fees."""
 

@@ -21,6 +21,7 @@ from .models import (
     OETSeasonWindow,
     OETThreshold,
     PassingStandard,
+    PathwaySeason,
     ScoreReleaseRule,
     SignalAllowance,
     TravelBanCountry,
@@ -120,6 +121,15 @@ def _rule_tables() -> list[str]:
             "OET test-date window per Pathways season",
             [("Match", lambda r: r.cycle_year), ("Tests taken on or after", lambda r: _day(r.tests_from))],
             OETSeasonWindow.objects.order_by("cycle_year"),
+        ),
+        _table(
+            "ECFMG Pathways seasons",
+            [
+                ("Match", lambda r: r.cycle_year),
+                ("Pathways 3-5: graduated on or after", lambda r: _day(r.pathways_3_5_graduated_from)),
+                ("Fee", lambda r: f"${r.fee_usd}" if r.fee_usd else "—"),
+            ],
+            PathwaySeason.objects.order_by("cycle_year"),
         ),
         _table(
             "USMLE score release",

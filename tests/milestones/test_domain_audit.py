@@ -24,6 +24,7 @@ from milestones.models import (
     OETSeasonWindow,
     OETThreshold,
     PassingStandard,
+    PathwaySeason,
     ScoreReleaseRule,
     SignalAllowance,
     TemplatePrerequisite,
@@ -386,3 +387,14 @@ def test_d13_d26_d29_d30_guidance_wording(pathway_data):
     assert "opens on 15 September" not in guidance("nrmp_registration")
     assert "reported for information only from 2024" in guidance("school_eligibility_check")
     assert "30 to 90 days" not in guidance("ecfmg_certification")
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d2_each_pathways_season_has_its_own_rules_row_shown_with_its_status(make_applicant, client):
+    seasons = {s.cycle_year: s for s in PathwaySeason.objects.all()}
+    assert seasons[2024].pathways_3_5_graduated_from == date(2022, 1, 1)
+    assert seasons[2027].status == "projected" and seasons[2027].last_verified
+    user = make_applicant("NON_US_IMG")
+    client.force_login(user)
+    page = client.get(reverse("applicant:milestone_detail", args=["ecfmg_pathway"])).content.decode()
+    assert "for the 2027 Match, Pathways 3 to 5 need a graduation window not yet published" in page
