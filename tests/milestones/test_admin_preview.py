@@ -211,3 +211,18 @@ def test_a_template_requiring_itself_reads_as_a_sentence(admin_client):
     assert "is violated" not in page
     assert "A milestone cannot require itself" in page
     assert not template.prerequisite_links.filter(requires=template).exists()
+
+
+def test_a_profiles_lead_days_are_checked_in_the_admin(admin_client, applicants):
+    from milestones.models import ApplicantProfile
+
+    profile = ApplicantProfile.objects.get(user=applicants[0])
+    url = reverse("admin:milestones_applicantprofile_change", args=[profile.pk])
+    data = form_fields(admin_client.get(url).content.decode()) | {"reminder_lead_days": '[30, -5, "x"]'}
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "-5 is out of range: use 0 to 365 days. “x” is not a whole number of days." in _page(response)
+    profile.refresh_from_db()
+    assert profile.reminder_lead_days is None
