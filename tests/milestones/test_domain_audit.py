@@ -398,3 +398,14 @@ def test_d2_each_pathways_season_has_its_own_rules_row_shown_with_its_status(mak
     client.force_login(user)
     page = client.get(reverse("applicant:milestone_detail", args=["ecfmg_pathway"])).content.decode()
     assert "for the 2027 Match, Pathways 3 to 5 need a graduation window not yet published" in page
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d1_recording_an_oet_outside_the_window_is_not_announced_as_a_pass(make_applicant, client):
+    from django.contrib.messages import get_messages
+
+    user = make_applicant("NON_US_IMG")
+    client.force_login(user)
+    form = {"oet-test_date": "2024-06-01", "oet-listening": 400, "oet-reading": 400, "oet-speaking": 400, "oet-writing": 400}
+    response = client.post(reverse("applicant:milestone_oet", args=["oet_medicine"]), form)
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["OET result recorded."]

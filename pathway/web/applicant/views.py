@@ -224,8 +224,12 @@ def milestone_attempt(request, key: str):
 @applicant_only
 @require_POST
 def milestone_oet(request, key: str):
+    # Judged against the target season's OET window too (audit D1), as the service judged it.
     message = _result_message(
-        "OET result recorded.", lambda result: rule_checks.judge_oet_result(result).passed
+        "OET result recorded.",
+        lambda result: rule_checks.judge_oet_result(
+            result, season=result.milestone.applicant.profile.target_cycle.year
+        ).passed,
     )
     return _post_to_milestone(request, key, OETResultForm, services.record_oet_result, message)
 
