@@ -377,9 +377,12 @@ class MilestoneTemplateAdmin(ShowsDeadlinePreview, SimpleHistoryAdmin):
         }
         return TemplateResponse(request, "admin/milestones/milestonetemplate/graph.html", context)
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        changed = recompute_deadlines(template=form.instance)
+    def save_model(self, request, obj, form, change):
+        # Recomputed here, not in save_related: reverting a version from the edit history saves the
+        # model without its inlines (simple_history's history_form_view never calls save_related),
+        # and a reverted deadline rule must move the deadlines back too. Prerequisites move no date.
+        super().save_model(request, obj, form, change)
+        changed = recompute_deadlines(template=obj)
         if changed:
             self.message_user(request, f"Deadlines recomputed for {changed} milestones.")
 

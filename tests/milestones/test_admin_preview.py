@@ -226,3 +226,22 @@ def test_a_profiles_lead_days_are_checked_in_the_admin(admin_client, applicants)
     assert "-5 is out of range: use 0 to 365 days. “x” is not a whole number of days." in _page(response)
     profile.refresh_from_db()
     assert profile.reminder_lead_days is None
+
+
+def test_reverting_a_deadline_rule_from_the_history_moves_the_deadlines_back(admin_client, applicants):
+    template = MilestoneTemplate.objects.get(key="rank_order_list")
+    before = _due(applicants[0], "rank_order_list")
+    original = template.history.latest().history_id
+    url = reverse("admin:milestones_milestonetemplate_change", args=[template.pk])
+    data = form_fields(admin_client.get(url).content.decode()) | {"deadline_offset_days": "-2"}
+    token = _token(_page(admin_client.post(url, data)))
+    assert admin_client.post(url, data | {CONFIRM: token}).status_code == 302
+    assert _due(applicants[0], "rank_order_list") != before
+
+    revert = reverse("admin:milestones_milestonetemplate_simple_history", args=[template.pk, original])
+    response = admin_client.post(revert, form_fields(admin_client.get(revert).content.decode()) | {"_save": "Revert"})
+
+    assert response.status_code == 302
+    template.refresh_from_db()
+    assert template.deadline_offset_days == 0
+    assert _due(applicants[0], "rank_order_list") == before
