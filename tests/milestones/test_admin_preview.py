@@ -245,3 +245,15 @@ def test_reverting_a_deadline_rule_from_the_history_moves_the_deadlines_back(adm
     template.refresh_from_db()
     assert template.deadline_offset_days == 0
     assert _due(applicants[0], "rank_order_list") == before
+
+
+def test_deleting_an_event_shows_the_deadlines_it_takes_away(admin_client, cycle_2027, applicants):
+    url, data = _cycle_post(admin_client, cycle_2027)
+    row = next(k.removesuffix("-key") for k, v in data.items() if k.endswith("-key") and v == "nrmp_rol_deadline")
+
+    response = admin_client.post(url, data | {f"{row}-DELETE": "on"})
+
+    page = _page(response)
+    assert response.status_code == 200
+    assert "loses its deadline" in page and "2 applicants" in page
+    assert CycleEvent.objects.filter(cycle=cycle_2027, key="nrmp_rol_deadline").exists()
