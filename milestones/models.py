@@ -327,6 +327,10 @@ class ExamAttempt(models.Model):
     score = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(USMLE_SCORE_MIN), MaxValueValidator(USMLE_SCORE_MAX)]
     )
+    # The attempt-limit rule in force on the application date applies (USMLE); empty = not known.
+    applied_on = models.DateField(null=True, blank=True, help_text="When the exam application was submitted.")
+    # Retaking a passed Step is allowed only for a state board's requirement: why, in the applicant's words.
+    retake_reason = models.CharField(max_length=REASON_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -63,7 +63,7 @@ def _check_not_too_far_ahead(day: date | None, field: str, today: date) -> None:
 
 @transaction.atomic
 def record_exam_attempt(
-    *, milestone, test_date, result_date=None, passed=None, score=None, by
+    *, milestone, test_date, result_date=None, passed=None, score=None, applied_on=None, retake_reason="", by
 ) -> ExamAttempt:
     """Record a USMLE attempt (booked or taken), checked against the rule tables in force on its date.
 
@@ -94,8 +94,17 @@ def record_exam_attempt(
         if not _same_day_attempt(attempt, result):
             return attempt
     else:
-        _check_attempt_allowed(milestone, exam=exam, test_date=test_date)
-        attempt = ExamAttempt.objects.create(milestone=milestone, exam=exam, test_date=test_date, **result)
+        _check_attempt_allowed(
+            milestone, exam=exam, test_date=test_date, applied_on=applied_on, retake_reason=retake_reason
+        )
+        attempt = ExamAttempt.objects.create(
+            milestone=milestone,
+            exam=exam,
+            test_date=test_date,
+            applied_on=applied_on,
+            retake_reason=retake_reason.strip(),
+            **result,
+        )
     _progress_after_evidence(milestone, passed=attempt.passed, on=attempt.result_date or test_date, by=by)
     return attempt
 
@@ -184,13 +193,22 @@ def _lock_exam_milestones(milestone: Milestone) -> None:
     )
 
 
-def _check_attempt_allowed(milestone: Milestone, *, exam: str, test_date: date) -> None:
-    """The attempt-limit rules, over all the applicant's attempts at every Step (under the lock above)."""
+def _check_attempt_allowed(
+    milestone: Milestone, *, exam: str, test_date: date, applied_on=None, retake_reason: str = ""
+) -> None:
+    """The attempt-limit rules, over all the applicant's attempts at every Step (under the lock above),
+    by the rule in force on the application date when it is given; a retake of a passed Step needs a reason."""
     previous = [
         rule_checks.PastAttempt(a.exam, a.test_date, a.passed)
         for a in ExamAttempt.objects.filter(milestone__applicant_id=milestone.applicant_id)
     ]
-    rule_checks.check_new_attempt(exam=exam, test_date=test_date, attempts=previous)
+    rule_checks.check_new_attempt(
+        exam=exam,
+        test_date=test_date,
+        attempts=previous,
+        applied_on=applied_on,
+        retake_waiver_reason=retake_reason,
+    )
 
 
 @transaction.atomic

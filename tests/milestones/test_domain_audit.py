@@ -409,3 +409,25 @@ def test_d1_recording_an_oet_outside_the_window_is_not_announced_as_a_pass(make_
     form = {"oet-test_date": "2024-06-01", "oet-listening": 400, "oet-reading": 400, "oet-speaking": 400, "oet-writing": 400}
     response = client.post(reverse("applicant:milestone_oet", args=["oet_medicine"]), form)
     assert [str(m) for m in get_messages(response.wsgi_request)] == ["OET result recorded."]
+
+
+@time_machine.travel(NOV_2026, tick=False)
+def test_d23_d24_the_service_records_the_application_date_and_the_waiver_reason(make_applicant, milestone_of, client):
+    from milestones.services import record_exam_attempt
+
+    user = make_applicant("NON_US_IMG")
+    step1 = milestone_of(user, "usmle_step1")
+    record_exam_attempt(milestone=step1, test_date=date(2025, 3, 1), result_date=date(2025, 3, 25), passed=True, by=user)
+    with pytest.raises(ValidationError):
+        record_exam_attempt(milestone=step1, test_date=date(2026, 12, 10), by=user)
+    retake = record_exam_attempt(
+        milestone=step1,
+        test_date=date(2026, 12, 10),
+        applied_on=date(2026, 9, 1),
+        retake_reason="The Texas board asks for a Step 1 pass within 7 years of licensure.",
+        by=user,
+    )
+    assert retake.applied_on == date(2026, 9, 1) and "Texas" in retake.retake_reason
+    client.force_login(user)
+    page = client.get(reverse("applicant:milestone_detail", args=["usmle_step1"])).content.decode()
+    assert 'name="attempt-applied_on"' in page and 'name="attempt-retake_reason"' in page

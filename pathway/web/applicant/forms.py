@@ -428,6 +428,17 @@ class ExamAttemptForm(MilestoneForm):
             "max_value": SCORE_RANGE_MESSAGE,
         },
     )
+    applied_on = date_field(
+        "Application date",
+        required=False,
+        help_text="When you applied for this exam, if you know it: the attempt rules of that date apply.",
+    )
+    retake_reason = forms.CharField(
+        label="Why you are retaking a passed Step",
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        help_text="Only for a Step you already passed: USMLE allows it only to meet a state board's requirement.",
+    )
 
     def clean_test_date(self):
         value = self.cleaned_data["test_date"]
