@@ -180,8 +180,10 @@ def load(now: datetime) -> dict:
         cur.execute(
             """
             INSERT INTO milestones_reminder
-                (milestone_id, lead_days, channel, status, scheduled_for, attempts, last_error, created_at, sent_at)
-            SELECT m.id, (%(min_leads)s::int[])[1 + (m.id - 1) %% 20], 'email', 'sent', %(now)s, 1, '', %(now)s, %(now)s
+                (milestone_id, due_at, lead_days, channel, status, scheduled_for, attempts, failures,
+                 message_id, last_error, created_at, sent_at)
+            SELECT m.id, m.due_at, (%(min_leads)s::int[])[1 + (m.id - 1) %% 20], 'email', 'sent', %(now)s, 1, 0,
+                   '', '', %(now)s, %(now)s
             FROM milestones_milestone m WHERE m.id %% 100 IN (8, 9) AND m.applicant_id %% 5 <> 3
             """,
             {"min_leads": min_leads, "now": now},
