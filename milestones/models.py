@@ -409,15 +409,24 @@ class USCEEntry(models.Model):
 # --- Rule tables -------------------------------------------------------------------------------
 
 
-class RuleRow(models.Model):
-    """Common columns of every rule table: when it is in force and where it comes from."""
+class Sourced(models.Model):
+    """Where a dated fact comes from: its source, whether that is confirmed, and when it was last checked.
+    Tables whose rows are usually not confirmed yet override `status` with another default."""
 
-    effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True, help_text="Inclusive; empty = still in force.")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CONFIRMED)
     source_url = models.URLField(max_length=500)
     last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
     note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class RuleRow(Sourced):
+    """Common columns of every rule table: when it is in force and where it comes from."""
+
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True, help_text="Inclusive; empty = still in force.")
 
     class Meta:
         abstract = True
@@ -533,15 +542,12 @@ class SignalAllowance(models.Model):
         return f"{self.specialty}: {self.total} signals ({self.cycle_year})"
 
 
-class OETSeasonWindow(models.Model):
+class OETSeasonWindow(Sourced):
     """The earliest OET test date ECFMG accepts for one Pathways season (= Match year), audit D1."""
 
     cycle_year = models.PositiveSmallIntegerField(unique=True, help_text="Match year of the Pathways season.")
     tests_from = models.DateField(help_text="OET tests taken on or after this date count for the season.")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
-    source_url = models.URLField(max_length=500)
-    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
-    note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["cycle_year"]
@@ -550,7 +556,7 @@ class OETSeasonWindow(models.Model):
         return f"OET window, {self.cycle_year} Match: tests from {self.tests_from}"
 
 
-class PathwaySeason(models.Model):
+class PathwaySeason(Sourced):
     """One ECFMG Pathways season's own rules (audit D2, §6.1): they move every year."""
 
     cycle_year = models.PositiveSmallIntegerField(unique=True, help_text="Match year the season supports.")
@@ -559,9 +565,6 @@ class PathwaySeason(models.Model):
     )
     fee_usd = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
-    source_url = models.URLField(max_length=500)
-    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
-    note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["cycle_year"]
@@ -570,7 +573,7 @@ class PathwaySeason(models.Model):
         return f"{self.cycle_year} Pathways season"
 
 
-class ApplicationService(models.Model):
+class ApplicationService(Sourced):
     """Which application service a specialty uses in a season (ERAS or ResidencyCAS), with its fees."""
 
     cycle_year = models.PositiveSmallIntegerField()
@@ -578,9 +581,6 @@ class ApplicationService(models.Model):
     specialties = models.JSONField(default=list, blank=True, help_text="Specialties using it; empty = all others.")
     tiers = models.JSONField(default=list, blank=True, help_text="Fee tiers per specialty, as for ERAS.")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
-    source_url = models.URLField(max_length=500)
-    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
-    note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["cycle_year", "service"]
@@ -592,7 +592,7 @@ class ApplicationService(models.Model):
         return f"{self.service}, {self.cycle_year} Match"
 
 
-class TravelBanCountry(models.Model):
+class TravelBanCountry(Sourced):
     """A nationality whose visa issuance a proclamation suspends, with the visa classes it covers."""
 
     class Level(models.TextChoices):
@@ -605,9 +605,6 @@ class TravelBanCountry(models.Model):
     in_force_from = models.DateField()
     in_force_to = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.SECONDARY)
-    source_url = models.URLField(max_length=500)
-    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
-    note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["country", "in_force_from"]
@@ -619,7 +616,7 @@ class TravelBanCountry(models.Model):
         return f"{self.country}: {self.get_level_display()} from {self.in_force_from}"
 
 
-class VisaRule(models.Model):
+class VisaRule(Sourced):
     """A dated visa rule that guidance quotes (the H-1B payment, the interview-location rule...)."""
 
     key = models.SlugField(max_length=60, unique=True)
@@ -630,9 +627,6 @@ class VisaRule(models.Model):
     in_force_from = models.DateField()
     initial_term_to = models.DateField(null=True, blank=True, help_text="End of the initial term, if any.")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.SECONDARY)
-    source_url = models.URLField(max_length=500)
-    last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
-    note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["key"]
