@@ -1,8 +1,19 @@
 """Every URL pattern × every persona. A URL missing from RULES fails the suite.
 
 Personas: anonymous, amira (the applicant who owns the data), carla (another applicant),
-ben (amira's advisor), dan (an advisor without students), root (admin).
+ben (amira's advisor), dan (an advisor without students), root (admin), and four that must hold no
+more rights than a simpler one:
+- bearer: no session, amira's API token sent as `Authorization: Bearer ...`: the API answers as amira,
+  the HTML pages as to anonymous (a token is no login);
+- demoted: a former admin made advisor, without students: like dan (staff rights follow the role);
+- ended: an advisor whose assignment to amira ended (AdvisorAssignment.ended_at set): like dan;
+- inactive: amira herself, her account deactivated (is_active=False): like anonymous.
 Strangers get 404, never 403: the page might as well not exist for them.
+
+Each (URL, persona) is its own test, in its own savepoint over the module's world: nothing one persona
+does (amira removing her evidence, revoking her token) is seen by another, so a 404 is never vacuous.
+A 200 about amira must show her data; a stranger's answer never shows it, and never changes it, whatever
+the HTTP method (see test_other_methods_never_reach_amiras_data).
 """
 
 from __future__ import annotations
@@ -15,26 +26,59 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from ..conftest import make_amira, make_amira_profile, make_ben, make_carla, make_dan, make_root
-from ..factories import PlannedProfileFactory
+from ..factories import PlannedProfileFactory, UserFactory
 
-PERSONAS = ("anonymous", "amira", "carla", "ben", "dan", "root")
+BASE_PERSONAS = ("anonymous", "amira", "carla", "ben", "dan", "root")
+PERSONAS = (*BASE_PERSONAS, "bearer", "demoted", "ended", "inactive")
+# Who must never reach amira's data, nor change it, by any method.
+STRANGERS = ("carla", "dan", "demoted", "ended", "anonymous", "inactive")
+# Who may change amira's data: she herself, and her token.
+OWNERS = ("amira", "bearer")
+METHODS = ("get", "post", "put", "patch", "delete")
 LOGIN = "login"  # a redirect to the login page
+REFUSED = (404, 405, 401, LOGIN)
+
+# Markers of amira's data (and nobody else's).
+AMIRA_EMAIL = "amira@example.com"
+AMIRA_NAME = "Amira Haddad"
+ECFMG_ID = "0-123-456-7"  # the reference of her ECFMG registration document
+TOKEN_NAME = "amira-laptop-script"  # the name of her API token
+AMIRA_TIME_ZONE = '"Africa/Cairo"'  # in the API's JSON (the HTML forms list every time zone)
+AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME)
 
 
 @dataclass(frozen=True)
 class Rule:
-    expect: dict  # persona -> status code, or LOGIN
+    expect: dict  # persona -> status code, or LOGIN; the four later personas default as described above
     method: str = "get"
     kwargs: dict = field(default_factory=dict)  # names resolved against the world fixture
     data: dict = field(default_factory=dict)
+    shows: tuple = ()  # markers of amira's data a 200 must contain when it is about her
+    shown_to: tuple = ("amira", "bearer", "ben", "root")  # whose 200 is about amira
+    # The URL holds a credential of amira's (calendar feed, unsubscribe link): whoever has it sees her data.
+    credential_in_url: bool = False
+    may_change: tuple = ()  # "table.column" of amira's data anyone with the URL may change
+
+
+def expected(name: str, rule: Rule, persona: str):
+    if persona in rule.expect:
+        return rule.expect[persona]
+    like = {
+        "bearer": "amira" if name.startswith("api:") else "anonymous",
+        "demoted": "dan",
+        "ended": "dan",
+        "inactive": "anonymous",
+    }[persona]
+    return rule.expect[like]
 
 
 def everyone(status, **overrides):
-    return dict.fromkeys(PERSONAS, status) | overrides
+    return dict.fromkeys(BASE_PERSONAS, status) | overrides
 
 
 def applicant_only(own=200, **overrides):
@@ -48,27 +92,34 @@ RULES: dict[str, Rule] = {
     # pathway
     "home": Rule({"anonymous": 200, "amira": 302, "carla": 302, "ben": 302, "dan": 302, "root": 200}),
     "healthz": Rule(everyone(200)),
+    # ben and root see amira listed; dan, the demoted admin and the advisor whose assignment ended see an
+    # empty list (the check that no stranger sees a marker of amira's covers them).
     "advisor:student_list": Rule(
-        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200}
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200},
+        shows=(AMIRA_NAME, AMIRA_EMAIL),
+        shown_to=("ben", "root"),
     ),
     "advisor:student_detail": Rule(
         {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
         kwargs={"pk": "amira.pk"},
+        shows=(AMIRA_NAME,),
     ),
     # applicant pages: each applicant reaches only their own pathway through these URLs
     "applicant:onboarding": Rule(applicant_only(own=302)),  # already onboarded: sent to the profile settings
-    "applicant:dashboard": Rule(applicant_only()),
+    "applicant:dashboard": Rule(applicant_only(), shows=(AMIRA_EMAIL,)),
     "applicant:dashboard_progress": Rule(applicant_only(own=302)),  # a fragment; without htmx, the dashboard
-    "applicant:timeline": Rule(applicant_only()),
-    "applicant:milestone_detail": Rule(applicant_only(), kwargs={"key": "usmle_step2ck"}),
+    "applicant:timeline": Rule(applicant_only(), shows=(AMIRA_EMAIL,)),
+    "applicant:milestone_detail": Rule(
+        applicant_only(), kwargs={"key": "ecfmg_registration"}, shows=(ECFMG_ID,)
+    ),
     "applicant:milestone_status": Rule(applicant_only(own=422), method="post", kwargs={"key": "usmle_step2ck"}),
     "applicant:milestone_attempt": Rule(applicant_only(own=422), method="post", kwargs={"key": "usmle_step2ck"}),
     "applicant:milestone_oet": Rule(applicant_only(own=422), method="post", kwargs={"key": "oet_medicine"}),
     "applicant:milestone_document": Rule(applicant_only(own=422), method="post", kwargs={"key": "ecfmg_registration"}),
     "applicant:milestone_usce": Rule(applicant_only(own=422), method="post", kwargs={"key": "usce"}),
     "applicant:milestone_note": Rule(applicant_only(own=302), method="post", kwargs={"key": "usmle_step2ck"}),
-    # Removing one of amira's evidence rows: amira (asked first, after anonymous) removes it and is
-    # redirected back (no-JS); nobody else reaches it, and it is gone by then anyway, so 404 either way.
+    # Removing one of amira's evidence rows: amira removes it and is redirected back (no-JS); nobody else
+    # reaches it (each persona meets the row still there: a 404 is a refusal, not a row already gone).
     "applicant:milestone_evidence_delete": Rule(
         applicant_only(own=302, carla=404),
         method="post",
@@ -76,17 +127,18 @@ RULES: dict[str, Rule] = {
     ),
     "advisor:student_milestone": Rule(
         {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
-        kwargs={"pk": "amira.pk", "key": "usmle_step2ck"},
+        kwargs={"pk": "amira.pk", "key": "ecfmg_registration"},
+        shows=(AMIRA_NAME, ECFMG_ID),
     ),
     # Pathway choices (POST, no data): refused with a message and a redirect, nothing changed.
     "applicant:switch_cycle": Rule(applicant_only(own=302), method="post"),
     "applicant:optional_step": Rule(applicant_only(own=302), method="post"),
-    "applicant:settings": Rule(applicant_only()),
-    "applicant:settings_profile": Rule(applicant_only()),
-    "applicant:export_json": Rule(applicant_only()),
-    "applicant:export_csv": Rule(applicant_only()),
+    "applicant:settings": Rule(applicant_only(), shows=(AMIRA_EMAIL,)),
+    "applicant:settings_profile": Rule(applicant_only(), shows=(AMIRA_EMAIL,)),
+    "applicant:export_json": Rule(applicant_only(), shows=(AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID)),
+    "applicant:export_csv": Rule(applicant_only(), shows=(AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID)),
     "applicant:account_delete": Rule(applicant_only()),
-    "applicant:api_tokens": Rule(applicant_only()),
+    "applicant:api_tokens": Rule(applicant_only(), shows=(TOKEN_NAME,)),
     "applicant:api_token_revoke": Rule(
         {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 404, "dan": 404, "root": 404},
         method="post",
@@ -94,13 +146,20 @@ RULES: dict[str, Rule] = {
     ),
     "applicant:calendar_regenerate": Rule(applicant_only(own=302), method="post"),
     # The feed's secret token is its authentication (calendar apps cannot log in).
-    "applicant:calendar_feed": Rule(everyone(200), kwargs={"token": "profile.calendar_token"}),
+    "applicant:calendar_feed": Rule(
+        everyone(200, inactive=404), kwargs={"token": "profile.calendar_token"}, credential_in_url=True
+    ),
     # The signed token is the authentication: a one-click unsubscribe needs no login.
-    "applicant:reminder_unsubscribe": Rule(everyone(200), kwargs={"token": "unsubscribe.token"}),
+    "applicant:reminder_unsubscribe": Rule(
+        everyone(200),
+        kwargs={"token": "unsubscribe.token"},
+        credential_in_url=True,
+        may_change=("profile.email_reminders",),  # all it can do: switch her reminders off (a POST)
+    ),
     # JSON API: 401 without credentials; the pathway belongs to the caller.
     "api:api-root": Rule(everyone(404)),
     "api:openapi-json": Rule(everyone(200)),
-    "api:get_pathway": Rule(applicant_only() | {"anonymous": 401}),
+    "api:get_pathway": Rule(applicant_only() | {"anonymous": 401}, shows=(AMIRA_TIME_ZONE,)),
     "api:update_milestone": Rule(
         applicant_only() | {"anonymous": 401},
         method="patch",
@@ -156,7 +215,7 @@ RULES: dict[str, Rule] = {
 
 # The admin site: only admins get in; everyone else is sent to the admin login page. Admins may
 # still meet 403 where an action is switched off (profiles are created by onboarding, not "add").
-ADMIN_RULE = {"anonymous": 302, "amira": 302, "carla": 302, "ben": 302, "dan": 302, "root": (200, 302, 403, 404)}
+ADMIN_RULE = dict.fromkeys(PERSONAS, 302) | {"root": (200, 302, 403, 404)}
 # The autocomplete endpoint answers 403 to a request without its parameters, even for admins.
 ADMIN_QUERIES = {"admin:autocomplete": {"app_label": "pathway", "model_name": "advisorassignment", "field_name": "advisor"}}
 ADMIN_KWARGS = {"app_label": "milestones", "object_id": "1", "content_type_id": "1", "id": "1"}
@@ -186,6 +245,26 @@ def test_every_url_is_in_the_matrix():
     assert not stale, f"RULES names URLs that no longer exist: {stale}"
 
 
+def make_demoted():
+    """A former admin, now an advisor without students (the role change took the staff rights away)."""
+    user = UserFactory(admin=True, email="demoted@example.com", name="Demi Former-Admin")
+    user.role = "advisor"
+    user.save()
+    assert not (user.is_staff or user.is_superuser)
+    return user
+
+
+def make_ended(amira):
+    """An advisor who advised amira once: the assignment has ended."""
+    from django.utils import timezone
+
+    from pathway.models import AdvisorAssignment
+
+    advisor = UserFactory(advisor=True, email="ended@example.com", name="Ed Formerly-Assigned")
+    AdvisorAssignment.objects.create(advisor=advisor, applicant=amira, ended_at=timezone.now())
+    return advisor
+
+
 def build_world() -> dict:
     from django.core.management import call_command
 
@@ -206,15 +285,16 @@ def build_world() -> dict:
         target_cycle=profile.target_cycle,
         time_zone="America/Chicago",
     )
-    token, _secret = api_token_create(user=amira, name="matrix")
+    token, secret = api_token_create(user=amira, name=TOKEN_NAME)
     doc = add_document(
         milestone=Milestone.objects.get(applicant=amira, template__key="ecfmg_registration"),
         label="ECFMG ID",
-        reference="0-123-456-7",
+        reference=ECFMG_ID,
         by=amira,
     )
     return {
         "token": token,
+        "secret": secret,
         "doc": doc,
         "unsubscribe": SimpleNamespace(token=unsubscribe_token(amira)),
         "amira": amira,
@@ -222,6 +302,8 @@ def build_world() -> dict:
         "ben": make_ben(amira),
         "dan": make_dan(),
         "root": make_root(),
+        "demoted": make_demoted(),
+        "ended": make_ended(amira),
         "profile": profile,
     }
 
@@ -266,38 +348,193 @@ def resolve_kwargs(kwargs, world):
     return resolved
 
 
-def check(client, persona, world, method, url, expected, data=None):
-    client.logout()
-    if persona != "anonymous":
+_SNAPSHOT_SQL: dict = {}  # amira's pk -> the snapshot's queries, compiled once (the ORM would dominate)
+
+
+def _snapshot_queries(amira: int) -> list:
+    from milestones.models import ApplicantProfile, Milestone
+    from milestones.services import EVIDENCE_MODELS
+    from pathway.models import AdvisorAssignment, ApiToken, User
+
+    def columns(model, *left_out):
+        return [f.attname for f in model._meta.concrete_fields if f.attname not in left_out]
+
+    querysets = {
+        # Her last login and her token's last use are left out: using them is not changing them.
+        "user": User.objects.filter(pk=amira).values(*columns(User, "last_login")),
+        "profile": ApplicantProfile.objects.filter(user=amira).values(*columns(ApplicantProfile)),
+        "milestones": Milestone.objects.filter(applicant=amira).values(*columns(Milestone)),
+        "tokens": ApiToken.objects.filter(user=amira).values(*columns(ApiToken, "last_used_at")),
+        "advisors": AdvisorAssignment.objects.filter(applicant=amira).values(*columns(AdvisorAssignment)),
+    } | {
+        kind: model.objects.filter(milestone__applicant=amira).values(*columns(model))
+        for kind, model in EVIDENCE_MODELS.items()
+    }
+    queries = []
+    for table, queryset in querysets.items():
+        sql, params = queryset.order_by("pk").query.sql_with_params()
+        queries.append((table, list(queryset.query.values_select), sql, params))
+    return queries
+
+
+def amiras_data(world) -> dict:
+    """Everything of amira's a request could change (her account, profile, pathway, evidence, tokens,
+    advisors): table -> rows, each a dict of column -> value."""
+    from django.db import connection
+
+    amira = world["amira"].pk
+    if amira not in _SNAPSHOT_SQL:
+        _SNAPSHOT_SQL[amira] = _snapshot_queries(amira)
+    data = {}
+    with connection.cursor() as cursor:
+        for table, names, sql, params in _SNAPSHOT_SQL[amira]:
+            cursor.execute(sql, params)
+            data[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return data
+
+
+def assert_unchanged(before, world, rule, where):
+    after = amiras_data(world)
+    for table_field in rule.may_change:
+        table, column = table_field.split(".")
+        for rows in (before, after):
+            for row in rows[table]:
+                row.pop(column, None)
+    changed = sorted(table for table in before if before[table] != after[table])
+    assert not changed, f"{where} changed amira's data: {changed}"
+
+
+def become(client, persona, world) -> dict:
+    """Log the client in as `persona` (out first, if it was in); returns the headers its requests carry."""
+    if client.cookies.get(settings.SESSION_COOKIE_NAME):
+        client.logout()
+    if persona == "bearer":
+        return {"Authorization": f"Bearer {world['secret']}"}
+    if persona == "inactive":
+        from pathway.models import User
+
+        User.objects.filter(pk=world["amira"].pk).update(is_active=False)
+        world["amira"].is_active = False
+        client.force_login(world["amira"])
+    elif persona != "anonymous":
         client.force_login(world[persona])
-    if method == "patch":
-        response = client.patch(url, json.dumps(data or {}), content_type="application/json")
-    elif method == "post_json":
-        response = client.post(url, json.dumps(data or {}), content_type="application/json")
-    else:
-        response = getattr(client, method)(url, data or {})
-    allowed = expected if isinstance(expected, tuple) else (expected,)
-    if LOGIN in allowed:
-        assert response.status_code == 302, f"{persona} {method.upper()} {url}: {response.status_code}"
-        assert "/accounts/login/" in response["Location"], f"{persona} {url} -> {response['Location']}"
-    else:
-        assert response.status_code in allowed, f"{persona} {method.upper()} {url}: {response.status_code}"
+    return {}
 
 
-@pytest.mark.parametrize("name", list(RULES))
-def test_the_matrix(client, world, name):
+def logged_out(client) -> bool:
+    cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    return cookie is None or not cookie.value
+
+
+def send(client, method, url, data=None, headers=None):
+    headers = headers or {}
+    if method in ("patch", "put", "delete"):
+        return getattr(client, method)(
+            url, json.dumps(data or {}), content_type="application/json", headers=headers
+        )
+    if method == "post_json":
+        return client.post(url, json.dumps(data or {}), content_type="application/json", headers=headers)
+    return getattr(client, method)(url, data or {}, headers=headers)
+
+
+def assert_status(response, persona, method, url, expect):
+    allowed = expect if isinstance(expect, tuple) else (expect,)
+    where = f"{persona} {method.upper()} {url}"
+    if response.status_code == 302 and LOGIN in allowed and "/accounts/login/" in response["Location"]:
+        return
+    location = f" -> {response['Location']}" if response.has_header("Location") else ""
+    assert response.status_code in allowed, f"{where}: {response.status_code}{location} (expected {allowed})"
+
+
+def body(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+def check(client, persona, world, method, url, expect, data=None):
+    """One request as `persona`; the status must be `expect`. Returns the response."""
+    headers = become(client, persona, world)
+    response = send(client, method, url, data, headers)
+    assert_status(response, persona, method, url, expect)
+    return response
+
+
+def assert_no_marker_of_amira(response, persona, url, extra=()):
+    text = body(response)
+    seen = [marker for marker in (*AMIRA_MARKERS, *extra) if marker in text]
+    assert not seen, f"{persona} {url}: the answer shows amira's data {seen}"
+
+
+def matrix_cases():
+    return [pytest.param(name, persona, id=f"{name}-{persona}") for name in RULES for persona in PERSONAS]
+
+
+@pytest.mark.parametrize(("name", "persona"), matrix_cases())
+def test_the_matrix(client, world, name, persona):
+    """One persona, one URL, in a world nobody else has touched."""
     from django.urls import reverse
 
     rule = RULES[name]
     url = reverse(name, kwargs=resolve_kwargs(rule.kwargs, world))
-    for persona in PERSONAS:
-        check(client, persona, world, rule.method, url, rule.expect[persona], rule.data)
+    headers = become(client, persona, world)  # "inactive": amira deactivated before her data is recorded
+    before = amiras_data(world)
+    response = send(client, rule.method, url, rule.data, headers)
+    assert_status(response, persona, rule.method, url, expected(name, rule, persona))
+    if persona not in OWNERS:
+        assert_unchanged(before, world, rule, f"{persona} {rule.method.upper()} {url}")
+    if response.status_code != 200 or rule.method != "get":
+        return
+    if persona in rule.shown_to and rule.shows:
+        text = body(response)
+        missing = [marker for marker in rule.shows if marker not in text]
+        assert not missing, f"{persona} {url}: 200 without amira's data {missing}"
+    elif persona in STRANGERS and not rule.credential_in_url:
+        # carla's own pages, dan's empty student list, the account pages: nothing of amira's.
+        extra = (AMIRA_TIME_ZONE,) if name.startswith("api:") else ()
+        assert_no_marker_of_amira(response, persona, url, extra)
+
+
+def other_methods_cases():
+    return [pytest.param(name, persona, id=f"{name}-{persona}") for name in RULES for persona in STRANGERS]
+
+
+@pytest.mark.parametrize(("name", "persona"), other_methods_cases())
+def test_other_methods_never_reach_amiras_data(client, world, name, persona):
+    """Every method besides the rule's: a stranger refused by the rule's method is refused by every
+    other one too (404, 405, 401 or the login page); whatever the answer, amira's data stays as it was
+    and the answer shows none of it."""
+    from django.urls import reverse
+
+    rule = RULES[name]
+    url = reverse(name, kwargs=resolve_kwargs(rule.kwargs, world))
+    main = "post" if rule.method == "post_json" else rule.method
+    refused = all(status in REFUSED for status in _as_tuple(expected(name, rule, persona)))
+    headers = become(client, persona, world)
+    before = amiras_data(world)
+    for method in METHODS:
+        if method == main:
+            continue
+        if persona not in ("anonymous", "bearer") and logged_out(client):  # e.g. after logging out
+            headers = become(client, persona, world)
+        response = send(client, method, url, rule.data, headers)
+        if refused:
+            assert_status(response, persona, method, url, REFUSED)
+        else:
+            assert response.status_code < 500, f"{persona} {method.upper()} {url}: {response.status_code}"
+        assert_unchanged(before, world, rule, f"{persona} {method.upper()} {url}")
+        if not rule.credential_in_url:
+            assert_no_marker_of_amira(response, persona, url)
+
+
+def _as_tuple(value):
+    return value if isinstance(value, tuple) else (value,)
 
 
 def test_the_admin_site_is_for_admins_only(client, world):
     from django.urls import NoReverseMatch, reverse
 
-    checked = 0
+    urls = []
     for name, pattern in walk(get_resolver().url_patterns):
         if not name.startswith("admin:"):
             continue
@@ -310,11 +547,11 @@ def test_the_admin_site_is_for_admins_only(client, world):
             continue
         if name in {"admin:logout", "admin:login"}:
             continue  # the login page is public, and logging out is POST-only
-        query = ADMIN_QUERIES.get(name, {})
-        for persona in PERSONAS:
+        urls.append((url, ADMIN_QUERIES.get(name, {})))
+    assert len(urls) > 20
+    for persona in PERSONAS:  # "inactive" (amira deactivated) last
+        for url, query in urls:
             check(client, persona, world, "get", url, ADMIN_RULE[persona], query)
-        checked += 1
-    assert checked > 20
 
 
 @pytest.mark.parametrize("name", [n for n, rule in RULES.items() if rule.kwargs])
@@ -326,9 +563,7 @@ def test_unknown_or_out_of_range_ids_never_crash(client, world, name):
     junk = {key: 2**63 if isinstance(value, int) or key in {"pk", "year"} else "no-such-thing"
             for key, value in resolve_kwargs(rule.kwargs, world).items()}  # fmt: skip
     url = reverse(name, kwargs=junk)
-    for persona in PERSONAS:
-        client.logout()
-        if persona != "anonymous":
-            client.force_login(world[persona])
-        response = client.get(url) if rule.method == "get" else client.post(url)
+    for persona in PERSONAS:  # "inactive" (amira deactivated) last
+        headers = become(client, persona, world)
+        response = send(client, "get" if rule.method == "get" else "post", url, headers=headers)
         assert response.status_code < 500, f"{persona} {url}: {response.status_code}"
