@@ -43,9 +43,14 @@ def missing_service(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(autouse=True, scope="session")
+def _fast_hashing():
+    """MD5 instead of a deliberately slow hasher, for the whole session: also for set-ups wider than a
+    test (a module's world, the database set-up), which a function-scoped override would miss."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture
@@ -121,7 +126,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         before = _row_counts()
         call_command("load_pathway", verbosity=0)
-        filled = {model for model, count in _row_counts().items() if count > before[model]}
+        # What the load wrote; with --reuse-db it may find everything there already: the milestones
+        # tables then hold nothing but the pathway data (tests roll back or flush what they add).
+        filled = {
+            model
+            for model, count in _row_counts().items()
+            if count > before[model] or (count and model._meta.app_label == "milestones")
+        }
     PATHWAY_TABLES[:] = [model._meta.db_table for model in _children_first(filled)]
 
 
