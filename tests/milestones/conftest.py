@@ -34,13 +34,6 @@ def planned_applicant(pathway_data):
 
 
 @pytest.fixture
-def make_applicant(planned_applicant):
-    """The old name of `planned_applicant`, kept only for the test files not yet renamed (it clashes with
-    test_reminders.py's own make_applicant); remove it once no test requests it."""
-    return planned_applicant
-
-
-@pytest.fixture
 def milestone_of(db):
     """milestone_of(user, "usmle_step1") -> that applicant's milestone, fresh from the database."""
     from milestones.models import Milestone

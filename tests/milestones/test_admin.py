@@ -116,9 +116,9 @@ def test_senseless_deadline_rules_are_refused(admin_client, changes, message):
 
 
 def test_a_template_rule_change_recomputes_deadlines_and_is_in_the_history(
-    admin_client, make_applicant, milestone_of
+    admin_client, planned_applicant, milestone_of
 ):
-    user = make_applicant("US_MD")
+    user = planned_applicant("US_MD")
     template = MilestoneTemplate.objects.get(key="rank_order_list")
 
     response, _ = post_template(admin_client, template, deadline_offset_days=-2)
@@ -146,9 +146,9 @@ def cycle_form(cycle, **at_changes):
 
 
 def test_moving_an_event_in_the_admin_moves_the_deadlines(
-    admin_client, cycle_2027, make_applicant, milestone_of
+    admin_client, cycle_2027, planned_applicant, milestone_of
 ):
-    user = make_applicant("US_IMG")
+    user = planned_applicant("US_IMG")
     url = reverse("admin:milestones_matchcycle_change", args=[cycle_2027.pk])
 
     response = confirmed_post(
@@ -189,8 +189,8 @@ def test_copy_cycle_to_next_year_shifts_by_the_yearly_pattern(admin_client, cycl
     assert MatchCycle.objects.get(year=2028).events.count() == cycle_2027.events.count()
 
 
-def test_admin_pages_render(admin_client, make_applicant, milestone_of):
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_admin_pages_render(admin_client, planned_applicant, milestone_of):
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     for name in ["matchcycle", "milestonetemplate", "passingstandard", "attemptlimit", "oetthreshold",
                  "scorereleaserule", "erasfeeschedule", "signalallowance", "applicantprofile", "milestone"]:  # fmt: skip
         assert admin_client.get(reverse(f"admin:milestones_{name}_changelist")).status_code == 200
@@ -203,10 +203,10 @@ def test_admin_pages_render(admin_client, make_applicant, milestone_of):
     assert history.status_code == 200
 
 
-def test_saving_a_profile_in_the_admin_replans_the_pathway(admin_client, root, make_applicant, milestone_of):
+def test_saving_a_profile_in_the_admin_replans_the_pathway(admin_client, root, planned_applicant, milestone_of):
     from milestones.models import ApplicantProfile
 
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     profile = ApplicantProfile.objects.get(user=user)
     data = {
         "applicant_type": profile.applicant_type,

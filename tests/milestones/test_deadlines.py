@@ -23,8 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 @time_machine.travel(datetime(2026, 11, 21, 12, tzinfo=UTC), tick=False)
-def test_rank_order_list_is_due_at_the_projected_2027_rol_deadline(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_rank_order_list_is_due_at_the_projected_2027_rol_deadline(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
 
     rol = milestone_of(user, "rank_order_list")
 
@@ -33,8 +33,8 @@ def test_rank_order_list_is_due_at_the_projected_2027_rol_deadline(make_applican
     assert rol.due_projected is True
 
 
-def test_deadlines_equal_the_reference_events_plus_offsets(make_applicant, milestone_of):
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_deadlines_equal_the_reference_events_plus_offsets(planned_applicant, milestone_of):
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
 
     for key, event_key in [
         ("usmle_step2ck", "nrmp_rol_deadline"),
@@ -98,7 +98,7 @@ def test_graduation_anchor_is_the_end_of_that_day_where_the_applicant_lives():
     assert resolver.resolve("graduation").projected is False
 
 
-def test_a_milestone_without_a_deadline_stores_none(make_applicant, milestone_of):
-    user = make_applicant("US_IMG")
+def test_a_milestone_without_a_deadline_stores_none(planned_applicant, milestone_of):
+    user = planned_applicant("US_IMG")
 
     assert milestone_of(user, "school_eligibility_check").due_at is None

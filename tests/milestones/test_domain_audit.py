@@ -65,9 +65,9 @@ def test_d1_an_oet_before_the_target_seasons_window_does_not_meet_the_requiremen
 
 @time_machine.travel(NOV_2026, tick=False)
 def test_d1_risks_and_the_milestone_page_say_a_recorded_oet_is_outside_the_window(
-    make_applicant, milestone_of, client
+    planned_applicant, milestone_of, client
 ):
-    user = make_applicant("NON_US_IMG")
+    user = planned_applicant("NON_US_IMG")
     oet = milestone_of(user, "oet_medicine")
     record_oet_result(milestone=oet, test_date=date(2024, 6, 1), by=user, **GOOD)
 
@@ -83,8 +83,8 @@ def test_d1_risks_and_the_milestone_page_say_a_recorded_oet_is_outside_the_windo
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d10_the_oet_guidance_takes_its_example_from_the_target_seasons_row(make_applicant, client):
-    user = make_applicant("NON_US_IMG")
+def test_d10_the_oet_guidance_takes_its_example_from_the_target_seasons_row(planned_applicant, client):
+    user = planned_applicant("NON_US_IMG")
     client.force_login(user)
     page = client.get(reverse("applicant:milestone_detail", args=["oet_medicine"])).content.decode()
     assert "the 2025 season accepted tests from 1 January 2023" not in page
@@ -102,16 +102,16 @@ def test_d2_each_cycle_has_a_pathways_application_deadline(pathway_data):
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d2_the_pathway_milestone_is_due_by_the_application_deadline(make_applicant, milestone_of):
-    user = make_applicant("NON_US_IMG")
+def test_d2_the_pathway_milestone_is_due_by_the_application_deadline(planned_applicant, milestone_of):
+    user = planned_applicant("NON_US_IMG")
     pathway = milestone_of(user, "ecfmg_pathway")
     assert pathway.due_at == parse_et("2027-01-31 23:59")
     assert pathway.due_projected
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d11_the_pathway_guidance_names_this_seasons_opening_and_its_status(make_applicant, client):
-    user = make_applicant("NON_US_IMG")
+def test_d11_the_pathway_guidance_names_this_seasons_opening_and_its_status(planned_applicant, client):
+    user = planned_applicant("NON_US_IMG")
     client.force_login(user)
     page = client.get(reverse("applicant:milestone_detail", args=["ecfmg_pathway"])).content.decode()
     assert "the 2026 Pathways opened on 19 August 2025" not in page
@@ -138,8 +138,8 @@ def test_d7_certifying_the_rol_is_not_blocked_by_ecfmg_verification(pathway_data
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d8_a_us_graduate_is_sent_to_the_nbme_for_step3(make_applicant, client):
-    user = make_applicant("US_MD")
+def test_d8_a_us_graduate_is_sent_to_the_nbme_for_step3(planned_applicant, client):
+    user = planned_applicant("US_MD")
     client.force_login(user)
     page = client.get(reverse("applicant:milestone_detail", args=["usmle_step3"])).content.decode()
     assert "NBME" in page and "MyUSMLE" in page
@@ -169,41 +169,41 @@ def test_d3_the_travel_ban_is_a_dated_row_per_country_with_the_visa_classes(path
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d3_a_listed_nationality_on_the_j1_path_is_a_red_risk(make_applicant):
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1", nationality="nigeria")
+def test_d3_a_listed_nationality_on_the_j1_path_is_a_red_risk(planned_applicant):
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1", nationality="nigeria")
     risk = next(r for r in pathway_risks(applicant=user) if r.code == "visa_travel_ban")
     assert (risk.severity, risk.milestone) == ("red", "visa_j1")
     assert "Nigeria" in risk.message and "1 Jan 2026" in risk.message
-    other = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1", nationality="India")
+    other = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1", nationality="India")
     assert not any(r.code == "visa_travel_ban" for r in pathway_risks(applicant=other))
-    unknown = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+    unknown = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     assert not any(r.code == "visa_travel_ban" for r in pathway_risks(applicant=unknown))
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d3_a_listed_nationality_on_the_h1b_path_is_a_red_risk_because_of_step3(make_applicant):
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="H1B", nationality="Iran")
+def test_d3_a_listed_nationality_on_the_h1b_path_is_a_red_risk_because_of_step3(planned_applicant):
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="H1B", nationality="Iran")
     risk = next(r for r in pathway_risks(applicant=user) if r.code == "visa_travel_ban")
     assert (risk.severity, risk.milestone) == ("red", "visa_h1b")
     assert "Step 3" in risk.message
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d3_the_profile_form_asks_for_the_optional_nationality(make_applicant, client):
-    user = make_applicant("NON_US_IMG")
+def test_d3_the_profile_form_asks_for_the_optional_nationality(planned_applicant, client):
+    user = planned_applicant("NON_US_IMG")
     client.force_login(user)
     page = client.get(reverse("applicant:settings_profile")).content.decode()
     assert 'name="nationality"' in page
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d3_d4_visa_guidance_reads_the_rows(make_applicant, client):
-    j1 = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_d3_d4_visa_guidance_reads_the_rows(planned_applicant, client):
+    j1 = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     client.force_login(j1)
     page = client.get(reverse("applicant:milestone_detail", args=["visa_j1"])).content.decode()
     assert "can cause delays" not in page
     assert "Nigeria" in page and "country of nationality or residence" in page
-    h1b = make_applicant("NON_US_IMG", needs_visa=True, visa_route="H1B")
+    h1b = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="H1B")
     client.force_login(h1b)
     page = client.get(reverse("applicant:milestone_detail", args=["visa_h1b"])).content.decode()
     assert "initial term to 21 Sep 2026" in page and "last checked" in page
@@ -221,8 +221,8 @@ def test_d4_the_h1b_payment_is_a_dated_row(pathway_data):
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d5_the_step2ck_page_shows_218_with_its_secondary_status(make_applicant, client):
-    user = make_applicant("NON_US_IMG")
+def test_d5_the_step2ck_page_shows_218_with_its_secondary_status(planned_applicant, client):
+    user = planned_applicant("NON_US_IMG")
     client.force_login(user)
     page = client.get(reverse("applicant:milestone_detail", args=["usmle_step2ck"])).content.decode()
     assert "218 for tests from 1 Jul 2025 (secondary source" in page
@@ -290,8 +290,8 @@ def test_d18_official_or_secondary_is_derived_from_the_source():
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d18_the_step2ck_page_does_not_call_a_vendor_blog_official(make_applicant, client):
-    user = make_applicant("NON_US_IMG")
+def test_d18_the_step2ck_page_does_not_call_a_vendor_blog_official(planned_applicant, client):
+    user = planned_applicant("NON_US_IMG")
     client.force_login(user)
     page = client.get(reverse("applicant:milestone_detail", args=["usmle_step2ck"])).content.decode()
     assert "Official source: <a href=\"https://medvily.com" not in page
@@ -390,21 +390,21 @@ def test_d13_d26_d29_d30_guidance_wording(pathway_data):
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d2_each_pathways_season_has_its_own_rules_row_shown_with_its_status(make_applicant, client):
+def test_d2_each_pathways_season_has_its_own_rules_row_shown_with_its_status(planned_applicant, client):
     seasons = {s.cycle_year: s for s in PathwaySeason.objects.all()}
     assert seasons[2024].pathways_3_5_graduated_from == date(2022, 1, 1)
     assert seasons[2027].status == "projected" and seasons[2027].last_verified
-    user = make_applicant("NON_US_IMG")
+    user = planned_applicant("NON_US_IMG")
     client.force_login(user)
     page = client.get(reverse("applicant:milestone_detail", args=["ecfmg_pathway"])).content.decode()
     assert "for the 2027 Match, Pathways 3 to 5 need a graduation window not yet published" in page
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d1_recording_an_oet_outside_the_window_is_not_announced_as_a_pass(make_applicant, client):
+def test_d1_recording_an_oet_outside_the_window_is_not_announced_as_a_pass(planned_applicant, client):
     from django.contrib.messages import get_messages
 
-    user = make_applicant("NON_US_IMG")
+    user = planned_applicant("NON_US_IMG")
     client.force_login(user)
     form = {"oet-test_date": "2024-06-01", "oet-listening": 400, "oet-reading": 400, "oet-speaking": 400, "oet-writing": 400}
     response = client.post(reverse("applicant:milestone_oet", args=["oet_medicine"]), form)
@@ -412,10 +412,10 @@ def test_d1_recording_an_oet_outside_the_window_is_not_announced_as_a_pass(make_
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_d23_d24_the_service_records_the_application_date_and_the_waiver_reason(make_applicant, milestone_of, client):
+def test_d23_d24_the_service_records_the_application_date_and_the_waiver_reason(planned_applicant, milestone_of, client):
     from milestones.services import record_exam_attempt
 
-    user = make_applicant("NON_US_IMG")
+    user = planned_applicant("NON_US_IMG")
     step1 = milestone_of(user, "usmle_step1")
     record_exam_attempt(milestone=step1, test_date=date(2025, 3, 1), result_date=date(2025, 3, 25), passed=True, by=user)
     with pytest.raises(ValidationError):

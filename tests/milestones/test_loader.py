@@ -36,8 +36,8 @@ def test_it_loads_both_cycles_the_template_graph_and_the_rules(pathway_data):
     assert MilestoneTemplate.objects.get(key="usmle_step2ck").prerequisite_links.count() == 2
 
 
-def test_running_it_twice_changes_nothing(pathway_data, make_applicant):
-    make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_running_it_twice_changes_nothing(pathway_data, planned_applicant):
+    planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     before = history_rows()
 
     report = load_pathway()

@@ -82,8 +82,8 @@ def test_changing_one_event_of_a_5000_applicant_cycle_takes_constant_queries(
     assert recompute_deadlines(cycle=cycle_2027) == 0
 
 
-def test_a_template_rule_change_moves_it_and_the_deadlines_anchored_to_it(make_applicant, milestone_of):
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_a_template_rule_change_moves_it_and_the_deadlines_anchored_to_it(planned_applicant, milestone_of):
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     validation_before = milestone_of(user, "ecfmg_permanent_validation").due_at
     other = milestone_of(user, "rank_order_list").due_at
 
@@ -95,8 +95,8 @@ def test_a_template_rule_change_moves_it_and_the_deadlines_anchored_to_it(make_a
     assert milestone_of(user, "rank_order_list").due_at == other
 
 
-def test_applicant_date_deadlines_are_recomputed_per_applicant(make_applicant, milestone_of):
-    user = make_applicant("US_MD", tz="Asia/Tokyo")
+def test_applicant_date_deadlines_are_recomputed_per_applicant(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD", tz="Asia/Tokyo")
     MilestoneTemplate.objects.filter(key="graduation").update(deadline_offset_days=10)
 
     recompute_deadlines(applicants=[user])
@@ -104,9 +104,9 @@ def test_applicant_date_deadlines_are_recomputed_per_applicant(make_applicant, m
     assert milestone_of(user, "graduation").due_at.isoformat() == "2025-07-10T14:59:00+00:00"
 
 
-def test_only_the_given_cycle_moves(make_applicant, milestone_of):
-    a = make_applicant("US_MD", year=2026)
-    b = make_applicant("US_MD", year=2027)
+def test_only_the_given_cycle_moves(planned_applicant, milestone_of):
+    a = planned_applicant("US_MD", year=2026)
+    b = planned_applicant("US_MD", year=2027)
     before = milestone_of(a, "rank_order_list").due_at
     move_rol(MatchCycle.objects.get(year=2027), 1)
 

@@ -21,8 +21,8 @@ def codes(user):
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_a_step2ck_result_due_after_the_rol_deadline_is_a_red_withdrawal_risk(make_applicant, milestone_of):
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_a_step2ck_result_due_after_the_rol_deadline_is_a_red_withdrawal_risk(planned_applicant, milestone_of):
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     record_exam_attempt(milestone=milestone_of(user, "usmle_step2ck"), test_date=date(2027, 2, 10), by=user)
 
     gate = [r for r in pathway_risks(applicant=user) if r.code == "img_rol_gate"]
@@ -37,31 +37,31 @@ def test_a_step2ck_result_due_after_the_rol_deadline_is_a_red_withdrawal_risk(ma
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_an_early_enough_booking_is_no_gate_risk(make_applicant, milestone_of):
-    user = make_applicant("US_IMG")
+def test_an_early_enough_booking_is_no_gate_risk(planned_applicant, milestone_of):
+    user = planned_applicant("US_IMG")
     record_exam_attempt(milestone=milestone_of(user, "usmle_step2ck"), test_date=date(2027, 1, 20), by=user)
 
     assert not any(code == "img_rol_gate" for code, *_ in codes(user))
 
 
-def test_no_step2ck_attempt_past_the_latest_sensible_date_is_a_gate_risk(make_applicant):
+def test_no_step2ck_attempt_past_the_latest_sensible_date_is_a_gate_risk(planned_applicant):
     with time_machine.travel(datetime(2026, 11, 21, tzinfo=UTC), tick=False):
-        user = make_applicant("NON_US_IMG")
+        user = planned_applicant("NON_US_IMG")
     with time_machine.travel(datetime(2027, 2, 15, 12, tzinfo=UTC), tick=False):
         assert ("img_rol_gate", "usmle_step2ck", "red") in codes(user)
 
 
-def test_us_graduates_have_no_img_gate(make_applicant):
+def test_us_graduates_have_no_img_gate(planned_applicant):
     with time_machine.travel(datetime(2027, 2, 15, 12, tzinfo=UTC), tick=False):
-        user = make_applicant("US_MD")
+        user = planned_applicant("US_MD")
         assert not any(code == "img_rol_gate" for code, *_ in codes(user))
 
 
 def test_no_oet_pass_after_the_december_sitting_puts_oet_and_the_pathway_at_risk(
-    make_applicant, milestone_of
+    planned_applicant, milestone_of
 ):
     with time_machine.travel(datetime(2026, 12, 20, 12, tzinfo=UTC), tick=False):
-        user = make_applicant("NON_US_IMG")
+        user = planned_applicant("NON_US_IMG")
         record_oet_result(
             milestone=milestone_of(user, "oet_medicine"),
             test_date=date(2026, 10, 3),
@@ -75,15 +75,15 @@ def test_no_oet_pass_after_the_december_sitting_puts_oet_and_the_pathway_at_risk
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_an_open_milestone_past_its_deadline_is_an_amber_risk(make_applicant):
-    user = make_applicant("US_MD")
+def test_an_open_milestone_past_its_deadline_is_an_amber_risk(planned_applicant):
+    user = planned_applicant("US_MD")
 
     assert ("overdue", "personal_statement", "amber") in codes(user)
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_the_last_allowed_attempt_is_red(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_the_last_allowed_attempt_is_red(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     step2 = milestone_of(user, "usmle_step2ck")
     for day in [date(2024, 1, 10), date(2024, 3, 10)]:
         record_exam_attempt(milestone=step2, test_date=day, passed=False, by=user)
@@ -94,9 +94,9 @@ def test_the_last_allowed_attempt_is_red(make_applicant, milestone_of):
 
 
 @time_machine.travel(NOV_2026, tick=False)
-def test_it_runs_a_constant_number_of_queries(make_applicant, milestone_of):
-    bare = make_applicant("US_IMG")
-    busy = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_it_runs_a_constant_number_of_queries(planned_applicant, milestone_of):
+    bare = planned_applicant("US_IMG")
+    busy = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
     for day in [date(2024, 1, 10), date(2024, 3, 10), date(2024, 9, 10)]:
         record_exam_attempt(milestone=milestone_of(busy, "usmle_step1"), test_date=day, passed=False, by=busy)
     record_exam_attempt(milestone=milestone_of(busy, "usmle_step2ck"), test_date=date(2027, 2, 10), by=busy)

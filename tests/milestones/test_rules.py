@@ -36,8 +36,8 @@ def test_step1_is_pass_fail_only_from_26_january_2022():
     assert "pass/fail only" in after.reason
 
 
-def test_a_step1_score_after_the_switch_is_refused(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_a_step1_score_after_the_switch_is_refused(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     with pytest.raises(ValidationError) as exc:
         record_exam_attempt(
             milestone=milestone_of(user, "usmle_step1"), test_date=date(2024, 3, 1), score=230, by=user
@@ -45,8 +45,8 @@ def test_a_step1_score_after_the_switch_is_refused(make_applicant, milestone_of)
     assert "pass/fail only" in exc.value.message_dict["score"][0]
 
 
-def test_only_a_score_derives_the_result_and_a_contradiction_is_refused(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_only_a_score_derives_the_result_and_a_contradiction_is_refused(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     step2 = milestone_of(user, "usmle_step2ck")
 
     with pytest.raises(ValidationError) as exc:
@@ -67,16 +67,16 @@ def test_only_a_score_derives_the_result_and_a_contradiction_is_refused(make_app
         ({"test_date": date(2027, 1, 10), "passed": True}, "passed"),
     ],
 )
-def test_impossible_attempts_are_refused_by_field(make_applicant, milestone_of, kwargs, field):
-    user = make_applicant("US_MD")
+def test_impossible_attempts_are_refused_by_field(planned_applicant, milestone_of, kwargs, field):
+    user = planned_applicant("US_MD")
     values = {"test_date": date(2025, 8, 1), **kwargs}
     with pytest.raises(ValidationError) as exc:
         record_exam_attempt(milestone=milestone_of(user, "usmle_step2ck"), by=user, **values)
     assert field in exc.value.message_dict
 
 
-def test_a_milestone_without_exams_refuses_attempts(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_a_milestone_without_exams_refuses_attempts(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     with pytest.raises(ValidationError):
         record_exam_attempt(
             milestone=milestone_of(user, "personal_statement"), test_date=date(2025, 8, 1), by=user
@@ -87,8 +87,8 @@ def fail(user, step, day):
     return record_exam_attempt(milestone=step, test_date=day, result_date=None, passed=False, by=user)
 
 
-def test_a_fifth_attempt_is_refused_naming_the_rule_and_its_source(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_a_fifth_attempt_is_refused_naming_the_rule_and_its_source(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     step2 = milestone_of(user, "usmle_step2ck")
     for day in [date(2023, 1, 10), date(2023, 5, 10), date(2023, 9, 10), date(2024, 3, 10)]:
         fail(user, step2, day)
@@ -101,8 +101,8 @@ def test_a_fifth_attempt_is_refused_naming_the_rule_and_its_source(make_applican
     assert ATTEMPT_SOURCE in message
 
 
-def test_four_failures_at_one_step_bar_every_step(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_four_failures_at_one_step_bar_every_step(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     step2 = milestone_of(user, "usmle_step2ck")
     for day in [date(2023, 1, 10), date(2023, 5, 10), date(2023, 9, 10), date(2024, 3, 10)]:
         fail(user, step2, day)
@@ -113,9 +113,9 @@ def test_four_failures_at_one_step_bar_every_step(make_applicant, milestone_of):
 
 
 def test_the_last_attempt_must_wait_12_months_after_the_first_and_6_after_the_previous(
-    make_applicant, milestone_of
+    planned_applicant, milestone_of
 ):
-    user = make_applicant("US_MD")
+    user = planned_applicant("US_MD")
     step2 = milestone_of(user, "usmle_step2ck")
     for day in [date(2024, 1, 10), date(2024, 3, 10), date(2024, 9, 10)]:
         fail(user, step2, day)
@@ -129,9 +129,9 @@ def test_the_last_attempt_must_wait_12_months_after_the_first_and_6_after_the_pr
     fail(user, step2, date(2025, 3, 10))
 
 
-def test_no_more_than_three_attempts_in_twelve_months(make_applicant, milestone_of):
+def test_no_more_than_three_attempts_in_twelve_months(planned_applicant, milestone_of):
     # Under the 2012-2021 limit of six, a 4th attempt is not the last, so only the 12-month rule binds.
-    user = make_applicant("US_MD")
+    user = planned_applicant("US_MD")
     step1 = milestone_of(user, "usmle_step1")
     for day in [date(2019, 1, 10), date(2019, 3, 10), date(2019, 5, 10)]:
         fail(user, step1, day)
@@ -145,16 +145,16 @@ def test_no_more_than_three_attempts_in_twelve_months(make_applicant, milestone_
     fail(user, step1, date(2020, 1, 11))
 
 
-def test_a_pass_completes_the_exam_when_its_prerequisites_are_done(make_applicant, milestone_of):
+def test_a_pass_completes_the_exam_when_its_prerequisites_are_done(planned_applicant, milestone_of):
     from milestones.services import set_status
 
-    user = make_applicant("US_MD")
+    user = planned_applicant("US_MD")
     record_exam_attempt(
         milestone=milestone_of(user, "usmle_step2ck"), test_date=date(2025, 9, 1), score=240, by=user
     )
     assert milestone_of(user, "usmle_step2ck").status == "in_progress"  # NBME registration still open
 
-    user2 = make_applicant("US_MD")
+    user2 = planned_applicant("US_MD")
     set_status(milestone=milestone_of(user2, "nbme_registration"), status="done", by=user2)
     record_exam_attempt(
         milestone=milestone_of(user2, "usmle_step2ck"),
@@ -175,8 +175,8 @@ def test_oet_is_judged_by_the_threshold_of_its_test_date():
     assert "Writing 300 (needs 350)" in short.reason
 
 
-def test_oet_sub_scores_are_range_checked(make_applicant, milestone_of):
-    user = make_applicant("US_IMG")
+def test_oet_sub_scores_are_range_checked(planned_applicant, milestone_of):
+    user = planned_applicant("US_IMG")
     oet = milestone_of(user, "oet_medicine")
     with pytest.raises(ValidationError) as exc:
         record_oet_result(
@@ -191,8 +191,8 @@ def test_oet_sub_scores_are_range_checked(make_applicant, milestone_of):
     assert set(exc.value.message_dict) == {"listening", "writing"}
 
 
-def test_usce_entries_need_an_end_after_the_start(make_applicant, milestone_of):
-    user = make_applicant("US_IMG")
+def test_usce_entries_need_an_end_after_the_start(planned_applicant, milestone_of):
+    user = planned_applicant("US_IMG")
     with pytest.raises(ValidationError) as exc:
         add_usce_entry(
             milestone=milestone_of(user, "usce"),

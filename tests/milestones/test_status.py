@@ -19,8 +19,8 @@ def _today(season_today):
     """Every test here runs in the middle of the 2027 season."""
 
 
-def test_completion_is_refused_naming_the_missing_hard_prerequisites(make_applicant, milestone_of):
-    user = make_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
+def test_completion_is_refused_naming_the_missing_hard_prerequisites(planned_applicant, milestone_of):
+    user = planned_applicant("NON_US_IMG", needs_visa=True, visa_route="J1")
 
     with pytest.raises(PrerequisiteMissing) as exc:
         set_status(milestone=milestone_of(user, "ecfmg_exam_reqs_verified"), status="done", by=user)
@@ -33,8 +33,8 @@ def test_completion_is_refused_naming_the_missing_hard_prerequisites(make_applic
     assert milestone_of(user, "ecfmg_exam_reqs_verified").status == "not_started"
 
 
-def test_soft_and_inapplicable_prerequisites_do_not_block(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_soft_and_inapplicable_prerequisites_do_not_block(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     # usmle_step1 needs usmle_registration (IMG only) and nbme_registration (US MD).
     set_status(milestone=milestone_of(user, "nbme_registration"), status="done", by=user)
 
@@ -53,8 +53,8 @@ def test_soft_and_inapplicable_prerequisites_do_not_block(make_applicant, milest
     )
 
 
-def test_a_waived_prerequisite_counts_as_cleared(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_a_waived_prerequisite_counts_as_cleared(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     set_status(
         milestone=milestone_of(user, "nbme_registration"),
         status="waived",
@@ -65,15 +65,15 @@ def test_a_waived_prerequisite_counts_as_cleared(make_applicant, milestone_of):
     assert set_status(milestone=milestone_of(user, "usmle_step1"), status="done", by=user).status == "done"
 
 
-def test_waiving_needs_a_reason(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_waiving_needs_a_reason(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     with pytest.raises(ValidationError) as exc:
         set_status(milestone=milestone_of(user, "personal_statement"), status="waived", reason="  ", by=user)
     assert "reason" in exc.value.message_dict
 
 
-def test_completion_cancels_pending_reminders_and_reopening_clears_the_date(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_completion_cancels_pending_reminders_and_reopening_clears_the_date(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     statement = milestone_of(user, "personal_statement")
     soon = datetime(2026, 12, 1, tzinfo=UTC)
     planned = Reminder.objects.create(milestone=statement, lead_days=30, scheduled_for=soon)
@@ -95,10 +95,10 @@ def test_completion_cancels_pending_reminders_and_reopening_clears_the_date(make
     assert Reminder.objects.filter(pk=sent.pk, status=Reminder.Status.SENT).exists()
 
 
-def test_completed_on_uses_the_applicants_own_date_and_refuses_the_future(make_applicant, milestone_of):
+def test_completed_on_uses_the_applicants_own_date_and_refuses_the_future(planned_applicant, milestone_of):
     # 21 Nov 2026 23:30 UTC is already 22 Nov in Karachi.
     with time_machine.travel(datetime(2026, 11, 21, 23, 30, tzinfo=UTC), tick=False):
-        user = make_applicant("US_MD", tz="Asia/Karachi")
+        user = planned_applicant("US_MD", tz="Asia/Karachi")
         statement = milestone_of(user, "personal_statement")
         assert set_status(milestone=statement, status="done", by=user).completed_on == date(2026, 11, 22)
         with pytest.raises(ValidationError) as exc:
@@ -111,8 +111,8 @@ def test_completed_on_uses_the_applicants_own_date_and_refuses_the_future(make_a
         assert "completed_on" in exc.value.message_dict
 
 
-def test_the_change_is_in_the_edit_history_with_who_made_it(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_the_change_is_in_the_edit_history_with_who_made_it(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     set_status(milestone=milestone_of(user, "personal_statement"), status="done", by=user)
 
     latest = milestone_of(user, "personal_statement").history.first()
@@ -120,8 +120,8 @@ def test_the_change_is_in_the_edit_history_with_who_made_it(make_applicant, mile
     assert latest.history_user == user
 
 
-def test_save_note_keeps_the_text_and_who_wrote_it(make_applicant, milestone_of):
-    user = make_applicant("US_MD")
+def test_save_note_keeps_the_text_and_who_wrote_it(planned_applicant, milestone_of):
+    user = planned_applicant("US_MD")
     milestone = milestone_of(user, "personal_statement")
 
     save_note(milestone=milestone, note="Ask Dr. Khan to read the second draft.", by=user)
