@@ -9,6 +9,7 @@ never with model instances or far-future ETAs. (The dependency runs one way: tas
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import smtplib
 from collections.abc import Sequence
@@ -82,6 +83,61 @@ def send_digest(self, digest_id: int) -> str:
     return reminders.deliver_digest(digest_id=digest_id)
 
 
+# Reminder ids per broker message. Building and publishing a Celery message costs about 0.3 ms of the
+# producer's CPU, so a sweep of 10,000 due reminders took 3-6 s one message each; in batches it is 100
+# messages. Each id in a batch is still claimed, re-checked, sent and marked on its own (below).
+BATCH_SIZE = 100
+
+
+def _batch_time_limits(count: int) -> tuple[int, int]:
+    """A batch's (soft, hard) limits: one email's each. Every email ends (sent or a socket timeout) well
+    within one email's soft limit, so the batch's soft limit can never interrupt an email's wait for the
+    reply to the end of DATA."""
+    soft, hard = reminders.send_time_limits()
+    return soft * count, soft * count + (hard - soft)
+
+
+@shared_task(bind=True, acks_late=True)
+def send_reminders(self, reminder_ids: list[int]) -> dict:
+    """Deliver a batch of reminder rows, one after the other, each exactly as `send_reminder` does.
+
+    Never lost, never twice: each row is claimed on its own, so a batch delivered again (the worker died
+    and the broker handed the message out again) skips the rows already sent; a row left "sending" by a
+    dead worker, and planned rows not reached, are the sweeper's as before. A row that fails for a
+    reason worth another try goes to `send_reminder`, with its retries and failure marking, after the
+    usual back-off; the rest of the batch follows it later as a new batch (the server may be down: no
+    point trying each of them now).
+    """
+    outcomes = dict.fromkeys(("sent", "skipped", "cancelled", "retrying", "failed"), 0)
+    for index, pk in enumerate(reminder_ids):
+        try:
+            outcome = reminders.deliver_reminder(reminder_id=pk)
+        except TRANSIENT_MAIL_ERRORS:
+            log.warning("reminder %s: sending failed, retrying it alone", pk, exc_info=True)
+            countdown = _delivery_options["retry_backoff"]
+            send_reminder.apply_async((pk,), countdown=countdown)
+            _enqueue_batches(reminder_ids[index + 1 :], countdown=countdown)
+            outcomes["retrying"] += len(reminder_ids) - index
+            return outcomes
+        except _LEFT_TO_SWEEPER:
+            raise
+        except Exception as exc:  # not worth another try: what send_reminder's on_failure does
+            log.exception("reminder %s: sending failed for good", pk)
+            reminders.mark_reminder_failed(reminder_id=pk, error=exc)
+            outcome = "failed"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def _enqueue_batches(reminder_ids: Sequence[int], *, producer=None, countdown: int | None = None) -> None:
+    ids = iter(reminder_ids)
+    while batch := list(itertools.islice(ids, BATCH_SIZE)):
+        soft, hard = _batch_time_limits(len(batch))
+        send_reminders.apply_async(
+            (batch,), producer=producer, countdown=countdown, soft_time_limit=soft, time_limit=hard
+        )
+
+
 # --- Enqueueing -------------------------------------------------------------------------------------
 
 
@@ -89,10 +145,10 @@ def enqueue(reminder_ids: Sequence[int], digest_ids: Sequence[int]) -> None:
     """Hand ids to the broker now. Call it through `enqueue_after_commit`."""
     if not reminder_ids and not digest_ids:
         return
-    # One producer (one broker connection) for the whole batch: a sweep can enqueue thousands.
+    # One producer (one broker connection) for everything, and BATCH_SIZE reminder ids per message: a
+    # sweep can enqueue thousands.
     with send_reminder.app.producer_or_acquire() as producer:
-        for pk in reminder_ids:
-            send_reminder.apply_async((pk,), producer=producer)
+        _enqueue_batches(reminder_ids, producer=producer)
         for pk in digest_ids:
             send_digest.apply_async((pk,), producer=producer)
 

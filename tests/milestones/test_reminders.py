@@ -29,7 +29,7 @@ from milestones.models import (
 )
 from milestones.reminders import portable as portable_planner
 from milestones.reminders import postgresql as postgresql_planner
-from milestones.tasks import plan_reminders, send_digest, send_reminder
+from milestones.tasks import plan_reminders, send_digest, send_reminder, send_reminders
 from pathway.models import User
 
 pytestmark = pytest.mark.django_db
@@ -77,8 +77,16 @@ def make_milestone(
 
 
 def on_enqueue(monkeypatch, task, handle):
-    """Intercept what planning hands to the broker: `handle(id)` is called for each enqueued id."""
+    """Intercept what planning hands to the broker: `handle(id)` is called for each enqueued id.
+
+    Reminder ids go to the broker in batches (`send_reminders`); each id of a batch is handed to
+    `handle` as if it had come alone (the batch task is tested on its own in test_reminder_batches.py).
+    """
     monkeypatch.setattr(task, "apply_async", lambda args, **options: handle(args[0]))
+    if task is send_reminder:
+        monkeypatch.setattr(
+            send_reminders, "apply_async", lambda args, **options: [handle(pk) for pk in args[0]]
+        )
 
 
 @pytest.fixture
