@@ -728,3 +728,20 @@ class DigestDelivery(models.Model):
 
     def __str__(self):
         return f"Digest for {self.user} on {self.local_date}"
+
+
+# --- Page versions ------------------------------------------------------------------------------
+
+
+class PageVersion(models.Model):
+    """A counter per scope, bumped in the same transaction as every change to what the pages show:
+    "applicant:<id>" by each service that changes that applicant's pathway, "reference" by every edit of
+    templates, cycles, events and rule tables. The pages' content cache is keyed by these numbers
+    (milestones/versions.py), so a change is never served stale. A row of its own, not a column of the
+    profile: a profile saved from an older copy must not write an old number back."""
+
+    scope = models.CharField(max_length=40, primary_key=True)
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.scope} v{self.version}"

@@ -143,6 +143,15 @@ def _uses_db(request) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the pages' content cache is keyed by version numbers that
+    start again from 0 when a test's transaction rolls back (and allauth's rate limits live there too)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _pathway_data_only_when_asked(request):
     """A database test that does not request `pathway_data` sees none of it, as when each test loaded
     its own: the preloaded rows are deleted inside the test's transaction (rolled back after it; in a

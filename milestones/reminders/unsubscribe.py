@@ -9,6 +9,7 @@ from django.core import signing
 from django.db import transaction
 
 from ..models import ApplicantProfile, DigestDelivery, Reminder
+from ..versions import pathway_changed
 
 UNSUBSCRIBE_SALT = "milestones.reminders.unsubscribe"
 # Links in old emails keep working for a year; after that the settings page is the way.
@@ -41,3 +42,4 @@ def unsubscribe_from_reminders(*, user) -> None:
     DigestDelivery.objects.filter(user=user, status=Reminder.Status.PLANNED).update(
         status=Reminder.Status.CANCELLED
     )
+    pathway_changed(user.pk)

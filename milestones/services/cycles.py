@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..models import Confidence, CycleEvent, MatchCycle
+from ..versions import reference_changed
 from ..yearly import next_year_dates
 
 
@@ -33,4 +34,5 @@ def copy_cycle_to_next_year(*, cycle: MatchCycle) -> MatchCycle:
         )
         for event in events
     )
+    reference_changed()  # bulk_create sends no signals
     return new

@@ -22,6 +22,7 @@ from ..models import (
     OETResult,
     USCEEntry,
 )
+from ..versions import changes_pathway, of_milestone
 from .status import CLOSED, Status, _require_applicable, missing_hard_prerequisites, set_status
 
 # How far ahead a booked test or a planned date may be entered; beyond that it is almost surely a typo.
@@ -62,6 +63,7 @@ def _check_not_too_far_ahead(day: date | None, field: str, today: date) -> None:
 
 
 @transaction.atomic
+@changes_pathway(of_milestone)
 def record_exam_attempt(
     *, milestone, test_date, result_date=None, passed=None, score=None, applied_on=None, retake_reason="", by
 ) -> ExamAttempt:
@@ -212,6 +214,7 @@ def _check_attempt_allowed(
 
 
 @transaction.atomic
+@changes_pathway(of_milestone)
 def record_oet_result(
     *, milestone, test_date, listening, reading, speaking, writing, candidate_number="", by
 ) -> OETResult:
@@ -235,6 +238,7 @@ def record_oet_result(
 
 
 @transaction.atomic
+@changes_pathway(of_milestone)
 def add_document(*, milestone, label, reference="", date=None, note="", by) -> DocumentEvidence:
     """A date or a number for any milestone (IDs, submission dates, certificates): not only 'document' ones."""
     milestone = Milestone.objects.select_related("applicant__profile").get(pk=milestone.pk)
@@ -250,6 +254,7 @@ def add_document(*, milestone, label, reference="", date=None, note="", by) -> D
 
 
 @transaction.atomic
+@changes_pathway(of_milestone)
 def add_usce_entry(
     *, milestone, kind, hands_on, specialty, site, start_date, end_date, supervisor="", by
 ) -> USCEEntry:
@@ -306,6 +311,7 @@ def _is_passing(kind: str, row) -> bool:
 
 
 @transaction.atomic
+@changes_pathway(of_milestone)
 def remove_evidence(*, milestone, kind: str, evidence_id: int, by) -> None:
     """Remove one evidence row (entered by mistake) from `milestone`.
 

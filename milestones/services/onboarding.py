@@ -14,11 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..models import EvidenceKind, Milestone
+from ..versions import changes_pathway
 from .evidence import record_exam_attempt
 from .status import CLOSED, Status, missing_hard_prerequisites, set_status
 
 
 @transaction.atomic
+@changes_pathway(lambda kw: kw["applicant"])
 def record_steps_already_done(*, applicant, keys, pass_dates: dict[str, date], by) -> list[Milestone]:
     """Mark the applicant's milestones `keys` done, in pathway order; `pass_dates` maps an exam code
     (step1, step2ck...) to the date it was passed. Keys of steps not on the pathway are ignored (the

@@ -10,6 +10,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from ..deadlines import ApplicantDates, DeadlineResolver, EventDate, Rule
 from ..models import ApplicantProfile, CycleEvent, Milestone, MilestoneTemplate
+from ..versions import changes_pathway
 
 
 def template_applies(template: MilestoneTemplate, profile: ApplicantProfile) -> bool:
@@ -34,6 +35,7 @@ def applicant_dates(profile: ApplicantProfile) -> ApplicantDates:
 
 
 @transaction.atomic
+@changes_pathway(lambda kw: kw["applicant"])
 def plan_pathway(*, applicant) -> None:
     """Create the applicant's milestones from the templates that apply and (re)compute every deadline.
 

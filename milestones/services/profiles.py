@@ -7,10 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..models import ApplicantProfile, MilestoneTemplate, new_calendar_token
+from ..versions import changes_pathway, pathway_changed
 from .planning import plan_pathway, template_applies
 
 
 @transaction.atomic
+@changes_pathway(lambda kw: kw["profile"].user_id)
 def save_profile(*, profile: ApplicantProfile, replan: bool, by=None) -> ApplicantProfile:
     """Save `profile` (new or changed) and, when `replan`, re-plan its applicant's pathway, in one transaction.
 
@@ -47,6 +49,7 @@ def regenerate_calendar_token(*, profile: ApplicantProfile) -> ApplicantProfile:
     """Give the applicant a new calendar feed address; the old one stops working at once."""
     profile.calendar_token = new_calendar_token()
     profile.save(update_fields=["calendar_token"])
+    pathway_changed(profile.user_id)
     return profile
 
 

@@ -14,6 +14,7 @@ from pathway.lib.times import ET
 
 from ..deadlines import DeadlineResolver, EventDate, Rule, dependants_by_anchor, depends_on_applicant
 from ..models import ApplicantProfile, Milestone, MilestoneTemplate
+from ..versions import pathway_changed, reference_changed
 from .planning import applicant_dates, cycle_events
 
 # SQLite refuses statements with more than 32,766 parameters; keep each CASE update well below that.
@@ -52,6 +53,11 @@ def recompute_deadlines(*, cycle=None, template=None, applicants=None) -> int:
     if applicant_keys:
         keys_by_id = {template_ids[k]: k for k in applicant_keys}
         changed += _recompute_applicant_anchored(rules, keys_by_id, profiles)
+    # Bulk UPDATEs send no signals: the pages of everyone concerned must be built afresh.
+    if applicants is None:
+        reference_changed()
+    elif changed:
+        pathway_changed(*profiles.values_list("user_id", flat=True))
     return changed
 
 

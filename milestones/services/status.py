@@ -10,6 +10,7 @@ from django.db import transaction
 from pathway.lib.times import applicant_today
 
 from ..models import Milestone, Reminder, TemplatePrerequisite
+from ..versions import changes_pathway, of_milestone
 
 Status = Milestone.Status
 CLOSED = (Status.DONE, Status.WAIVED)
@@ -61,6 +62,7 @@ def _require_applicable(milestone: Milestone) -> None:
 
 
 @transaction.atomic
+@changes_pathway(of_milestone)
 def set_status(*, milestone: Milestone, status: str, by, reason: str = "", completed_on: date | None = None):
     """Move a milestone to `status`. Completing it needs its hard prerequisites done or waived."""
     if status not in Status.values:

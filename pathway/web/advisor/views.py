@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import zlib
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from pathway.access import get_applicant_for, get_milestone_for, role_required
+from pathway.access import get_applicant_for, get_milestone_for, profile_of, role_required
 from pathway.models import User
-from pathway.web.applicant.dashboard import dashboard_context, milestone_context
+from pathway.web.applicant.dashboard import dashboard_content, milestone_context
 
 
 @login_required
@@ -26,8 +30,16 @@ def student_detail(request, pk: int):
     student = get_applicant_for(request.user, pk)
     if student == request.user:
         return redirect("applicant:dashboard")
-    context = dashboard_context(applicant=student)
-    context.update(student=student, read_only=True)
+    profile = profile_of(student)
+    context = {"profile": profile, "student": student, "read_only": True}
+    if profile is None:  # "has not set up their pathway yet": nothing to cache
+        context["content"] = mark_safe(render_to_string("applicant/dashboard.html#body", context))  # noqa: S308
+    else:
+        # The content as this advisor sees it: keyed by their id, and by the student's name it shows.
+        variant = f"advisor:{request.user.pk}:{zlib.crc32(student.display_name.encode())}"
+        context["content"] = dashboard_content(
+            request, applicant=student, profile=profile, variant=variant, extra=context.copy()
+        )
     return render(request, "advisor/student_detail.html", context)
 
 

@@ -5,12 +5,15 @@ Pathway endpoints exist for applicants only: advisors and admins get 404, as on 
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from ninja import Router, Status
 from ninja.errors import HttpError
+from ninja.responses import NinjaJSONEncoder
 
 from milestones.models import EvidenceKind, Milestone, TemplatePrerequisite
 from milestones.risks import pathway_risks
@@ -18,6 +21,7 @@ from milestones.services import pass_waiting_for, record_exam_attempt, set_statu
 from pathway.access import get_milestone_for, profile_of
 from pathway.lib.times import ET
 from pathway.models import User
+from pathway.web.page_cache import cached_content
 
 from .schemas import (
     READ_ERRORS,
@@ -104,27 +108,39 @@ def get_pathway(request):
     profile = profile_of(applicant)
     if profile is None:
         return Status(404, {"detail": "No pathway yet: finish onboarding at /onboarding/ first."})
+    def build(now):
+        return json.dumps(_pathway_out(applicant, profile), cls=NinjaJSONEncoder).encode(), None
+
+    # The serialised answer comes from the per-applicant content cache (pathway/web/page_cache.py);
+    # validated against PathwayOut when built, as ninja would, and handed back as it is.
+    content = cached_content(kind="api-pathway", applicant_id=applicant.pk, tz=profile.tz, build=build)
+    return HttpResponse(content, content_type="application/json; charset=utf-8")
+
+
+def _pathway_out(applicant: User, profile) -> dict:
     milestones = list(_with_prerequisites().of_applicant(applicant))
     own_keys = {m.template.key for m in milestones}
     risks = pathway_risks(applicant=applicant, milestones=milestones)
-    return {
-        "applicant": {
-            "type": profile.applicant_type,
-            "target_cycle": profile.target_cycle.year,
-            "time_zone": profile.time_zone,
-        },
-        "milestones": [_milestone_out(m, own_keys) for m in milestones],
-        "risks": [
-            {
-                "code": risk.code,
-                "severity": risk.severity,
-                "message": risk.message,
-                "action": risk.action,
-                "milestone": risk.milestone or None,
-            }
-            for risk in risks
-        ],
-    }
+    return PathwayOut.model_validate(
+        {
+            "applicant": {
+                "type": profile.applicant_type,
+                "target_cycle": profile.target_cycle.year,
+                "time_zone": profile.time_zone,
+            },
+            "milestones": [_milestone_out(m, own_keys) for m in milestones],
+            "risks": [
+                {
+                    "code": risk.code,
+                    "severity": risk.severity,
+                    "message": risk.message,
+                    "action": risk.action,
+                    "milestone": risk.milestone or None,
+                }
+                for risk in risks
+            ],
+        }
+    ).model_dump(by_alias=True)
 
 
 # Keys are slugs, as on the pages: anything else (a NUL, a space) can be no milestone, and is a JSON 404

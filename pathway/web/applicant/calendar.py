@@ -24,6 +24,7 @@ from milestones.models import ApplicantProfile, CycleEvent, Milestone
 from pathway.access import applicant_only, profile_for_calendar_token, profile_of
 from pathway.lib.times import ET
 from pathway.lib.urls import absolute_url
+from pathway.web.page_cache import cached_content
 
 PRODID = "-//Residency Pathway Planner//Calendar feed//EN"
 UID_DOMAIN = "pathway-planner"
@@ -120,7 +121,11 @@ def build_feed(profile: ApplicantProfile, *, now: datetime | None = None) -> Cal
 def calendar_feed(request, token: str):
     """The .ics feed; the token in the URL is the credential, so unknown tokens are simply 404."""
     profile = profile_for_calendar_token(token)
-    response = HttpResponse(build_feed(profile).to_ical(), content_type="text/calendar; charset=utf-8")
+    content = cached_content(
+        kind="calendar", applicant_id=profile.user_id, tz=profile.tz,
+        build=lambda now: (build_feed(profile, now=now).to_ical(), None),
+    )  # fmt: skip
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="pathway.ics"'
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from milestones import rules as rule_checks
 from milestones.audience import for_audience
@@ -38,10 +40,12 @@ from milestones.risks import RED, is_task, pathway_risks
 from milestones.sources import source_kind
 from pathway.access import profile_of
 from pathway.lib.times import days_between, today_in
+from pathway.web.page_cache import cached_content, csrf_context, next_moment, with_csrf_token
 
 from .forms import EVIDENCE_FORMS, NoteForm, StatusForm
 
 NEXT_DEADLINES = 8
+_UNSET = object()
 
 
 # --- Days left ------------------------------------------------------------------------------------
@@ -131,14 +135,16 @@ def progress_for(applicant) -> Progress:
 # --- Dashboard ------------------------------------------------------------------------------------
 
 
-def dashboard_context(*, applicant) -> dict:
-    """Everything the dashboard shows: progress, the next deadlines, what is overdue, and the risks."""
-    profile = profile_of(applicant)
+def dashboard_context(*, applicant, profile=_UNSET, now: datetime | None = None) -> dict:
+    """Everything the dashboard shows: progress, the next deadlines, what is overdue, and the risks.
+    Pass the `profile` when the caller has it (None: the applicant has none yet)."""
+    if profile is _UNSET:
+        profile = profile_of(applicant)
     milestones = list(Milestone.objects.of_applicant(applicant).order_by("template__order"))
     context = {"profile": profile, "milestones": milestones, **_progress_context(milestones)}
     if profile is None:
         return context
-    overdue, upcoming = _deadlines(milestones, profile.tz, timezone.now())
+    overdue, upcoming = _deadlines(milestones, profile.tz, now or timezone.now())
     red, amber = _risks_by_severity(pathway_risks(applicant=applicant, milestones=milestones))
     context.update(
         tz_name=profile.time_zone,
@@ -152,6 +158,25 @@ def dashboard_context(*, applicant) -> dict:
         titles={m.template.key: m.template.title for m in milestones},
     )
     return context
+
+
+def dashboard_content(request, *, applicant, profile, variant: str = "", extra: dict | None = None):
+    """The dashboard's content (without the layout), from the per-applicant cache when it is fresh.
+
+    `variant` names the viewer when it is not the applicant (the advisor's read-only copy), and `extra`
+    is what that copy adds to the context (`student`, `read_only`).
+    """
+
+    def build(now: datetime):
+        context = dashboard_context(applicant=applicant, profile=profile, now=now)
+        context.update(extra or {}, **csrf_context())
+        html = render_to_string("applicant/dashboard.html#body", context)
+        return html, next_moment(now, (m.due_at for m in context["milestones"]))
+
+    html = cached_content(
+        kind="dashboard", applicant_id=applicant.pk, tz=profile.tz, build=build, variant=variant
+    )
+    return mark_safe(with_csrf_token(request, html))  # noqa: S308 - rendered by our own template
 
 
 def _progress_context(milestones: list[Milestone]) -> dict:

@@ -16,8 +16,9 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -29,10 +30,11 @@ from pathway import accounts
 from pathway.access import applicant_only, get_evidence_for, get_milestone_for, profile_of
 from pathway.lib.times import days_between
 from pathway.models import User
+from pathway.web.page_cache import cached_content, next_moment
 
 from . import your_data
 from .already_done import already_done
-from .dashboard import dashboard_context, milestone_context, progress_for
+from .dashboard import dashboard_content, milestone_context, progress_for
 from .forms import (
     EVIDENCE_FORMS,
     DeleteAccountForm,
@@ -115,10 +117,11 @@ def _save_profile_and_steps_done(request, form, *, replan: bool) -> None:
 @applicant_only
 @require_GET
 def dashboard(request):
-    context = dashboard_context(applicant=request.user)
-    if context["profile"] is None:
+    profile = profile_of(request.user)
+    if profile is None:
         return redirect("applicant:onboarding")
-    return render(request, "applicant/dashboard.html", context)
+    content = dashboard_content(request, applicant=request.user, profile=profile)
+    return render(request, "applicant/dashboard.html", {"content": content, "profile": profile})
 
 
 @applicant_only
@@ -136,14 +139,17 @@ def timeline(request):
     profile = profile_of(request.user)
     if profile is None:
         return redirect("applicant:onboarding")
-    milestones = list(Milestone.objects.of_applicant(request.user).order_by("template__order"))
-    events = list(CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"))
-    chart = build_timeline(milestones=milestones, events=events, tz=profile.tz, now=timezone.now())
-    return render(
-        request,
-        "applicant/timeline.html",
-        {"profile": profile, "tz_name": profile.time_zone, "timeline": chart, "events": events},
-    )
+
+    def build(now):
+        milestones = list(Milestone.objects.of_applicant(request.user).order_by("template__order"))
+        events = list(CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"))
+        chart = build_timeline(milestones=milestones, events=events, tz=profile.tz, now=now)
+        context = {"profile": profile, "tz_name": profile.time_zone, "timeline": chart, "events": events}
+        html = render_to_string("applicant/timeline.html#body", context)
+        return html, next_moment(now, [m.due_at for m in milestones] + [e.at for e in events])
+
+    html = cached_content(kind="timeline", applicant_id=request.user.pk, tz=profile.tz, build=build)
+    return render(request, "applicant/timeline.html", {"content": mark_safe(html), "profile": profile})  # noqa: S308
 
 
 # --- Milestone page ---------------------------------------------------------------------------------------
