@@ -1,4 +1,6 @@
-"""Reminder benchmarks (`make bench`): the planning sweep at scale, and sending throughput.
+"""Benchmarks (`make bench`): `bench/run.py reminders` (below) and `bench/run.py pages` (bench/pages.py).
+
+Reminders: the planning sweep at scale, and sending throughput.
 
 Needs DATABASE_URL pointing at a PostgreSQL server; a separate database (pathway_bench) is created,
 migrated and filled there, and dropped again at the end. With REDIS_URL set it also times the enqueue
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -297,9 +300,7 @@ def time_worker(ids: list[int]) -> dict | None:
 def write_report(info: dict, data: dict, sweep: dict, enqueue_s, sends: dict, worker) -> None:
     ok = lambda good: "meets target" if good else "MISSES target"  # noqa: E731
     lines = [
-        "# Benchmarks",
-        "",
-        "Written by `make bench` (`.venv/bin/python bench/run.py`); rerun it to refresh this file.",
+        "## Reminders (`bench/run.py reminders`)",
         "",
         f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- Command: `DATABASE_URL={os.environ.get('BENCH_DISPLAY_URL', 'postgres://…')} "
@@ -310,7 +311,7 @@ def write_report(info: dict, data: dict, sweep: dict, enqueue_s, sends: dict, wo
         f"- Database: PostgreSQL {data['server_version']} on the same machine; SMTP: aiosmtpd Sink on loopback "
         "(separate process)",
         "",
-        "## Planning sweep (`milestones.reminders.plan_due_reminders`)",
+        "### Planning sweep (`milestones.reminders.plan_due_reminders`)",
         "",
         f"Data: {data['milestones']:,} milestones for {APPLICANTS:,} applicants ({TEMPLATES} templates); "
         f"{data['due']:,} due now without a reminder, {data['planned_before']:,} already reminded, the rest closed, "
@@ -328,7 +329,7 @@ def write_report(info: dict, data: dict, sweep: dict, enqueue_s, sends: dict, wo
         + (f"{enqueue_s:.2f} s for {sweep['first_planned']:,}" if enqueue_s is not None else "not run (no REDIS_URL)")
         + " | (not part of the target) | |",
         "",
-        "## Sending throughput, one process, loopback SMTP",
+        "### Sending throughput, one process, loopback SMTP",
         "",
         "| Measure | Emails/s | Target | |",
         "|---|---|---|---|",
@@ -362,10 +363,34 @@ def write_report(info: dict, data: dict, sweep: dict, enqueue_s, sends: dict, wo
         "(one process per core) — the claim makes any number of processes safe.",
         "",
     ]
-    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
+    update_section("reminders", lines)
 
 
-def main() -> None:
+HEADER = [
+    "# Benchmarks",
+    "",
+    "Written by `make bench` (`.venv/bin/python bench/run.py`, every part); `bench/run.py reminders` or "
+    "`bench/run.py pages` re-runs one part and rewrites only its section.",
+    "",
+]
+PARTS = ("reminders", "pages")
+
+
+def update_section(name: str, lines: list[str]) -> None:
+    """Replace one part's section of BENCHMARKS.md (between its markers), keeping the others."""
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else ""
+    sections = {
+        part: match.group(1)
+        for part in PARTS
+        if (match := re.search(f"<!-- {part} -->\n(.*?)<!-- /{part} -->\n", text, re.S))
+    }
+    sections[name] = "\n".join(lines).rstrip("\n") + "\n"
+    body = [f"<!-- {part} -->\n{sections[part]}<!-- /{part} -->\n" for part in PARTS if part in sections]
+    path.write_text("\n".join(HEADER) + "\n".join(body))
+
+
+def main_reminders() -> None:
     sys.path.insert(0, str(ROOT))
     original_url = os.environ.get("DATABASE_URL", "")
     parsed = urlparse(original_url)
@@ -410,5 +435,29 @@ def main() -> None:
         drop_bench_database(admin_url)
 
 
+def main_pages() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import pages
+
+    lines = pages.main(machine())
+    if lines is not None:
+        update_section("pages", lines)
+        print("wrote the pages section of BENCHMARKS.md")
+
+
+def main(argv: list[str]) -> None:
+    """`bench/run.py [reminders|pages]`: one part, or every part (each in a process of its own, since
+    each configures Django its own way)."""
+    parts = argv or list(PARTS)
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise SystemExit(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    if len(parts) > 1:
+        for part in parts:
+            subprocess.run([sys.executable, __file__, part], check=True)
+        return
+    {"reminders": main_reminders, "pages": main_pages}[parts[0]]()
+
+
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -11,7 +11,9 @@ data. Bulk writes that bypass signals (`QuerySet.update`, `bulk_create`) call `r
 from __future__ import annotations
 
 import functools
+import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
@@ -66,14 +68,32 @@ def reference_changed(**_signal_kwargs) -> None:
     _bump([REFERENCE])
 
 
-def versions(applicant_id: int) -> tuple[int, int]:
-    """(the applicant's version, the reference version): one query."""
-    found = dict(
-        models.PageVersion.objects.filter(scope__in=[applicant_scope(applicant_id), REFERENCE]).values_list(
-            "scope", "version"
+@dataclass(frozen=True)
+class PageState:
+    """What a page needs to know before it asks the cache: the applicant's time zone (for their local
+    date) and the two versions."""
+
+    time_zone: str
+    applicant_version: int
+    reference_version: int
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+def page_state(applicant_id: int) -> PageState | None:
+    """The applicant's PageState, or None without a profile: one small query, in plain SQL because it
+    runs on every cached page view (the ORM's compiling of it cost more than the database's answer)."""
+    profiles, versions_table = models.ApplicantProfile._meta.db_table, models.PageVersion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.time_zone, (SELECT version FROM {versions_table} WHERE scope = %s), "  # noqa: S608
+            f"(SELECT version FROM {versions_table} WHERE scope = %s) FROM {profiles} p WHERE p.user_id = %s",
+            [applicant_scope(applicant_id), REFERENCE, applicant_id],
         )
-    )
-    return found.get(applicant_scope(applicant_id), 0), found.get(REFERENCE, 0)
+        row = cursor.fetchone()
+    return None if row is None else PageState(row[0], row[1] or 0, row[2] or 0)
 
 
 def watch_reference_models(*model_classes) -> None:

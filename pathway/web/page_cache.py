@@ -21,7 +21,6 @@ tests). Entries of old versions are never asked for again and expire after CONTE
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -29,7 +28,7 @@ from django.core.cache import cache
 from django.middleware.csrf import get_token
 from django.utils import timezone
 
-from milestones.versions import versions
+from milestones.versions import PageState
 from pathway.lib.times import today_in
 
 # Long enough to matter, short enough that a day's worth of old-version entries goes away on its own.
@@ -46,21 +45,21 @@ def cached_content(
     *,
     kind: str,
     applicant_id: int,
-    tz: zoneinfo.ZoneInfo,
+    state: PageState,
     build: Callable[[datetime], tuple[object, datetime | None]],
     variant: str = "",
 ):
     """The content of `kind` for this applicant: from the cache, or `build(now)`, which returns the
     content and the moment it stops being right (or None), then stored.
 
-    The versions are read before `build` reads the data: content built from newer data than its key
-    says is harmless (nobody asks for that key again), the other way round cannot happen.
+    `state` (milestones.versions.page_state) must be read before `build` reads the data: content built
+    from newer data than its key says is harmless (nobody asks for that key again); the other way
+    round cannot happen.
     """
     now = timezone.now()
-    applicant_version, reference_version = versions(applicant_id)
     key = (
-        f"page:{kind}:{applicant_id}:{variant}:{applicant_version}:{reference_version}:"
-        f"{today_in(tz, now).isoformat()}"
+        f"page:{kind}:{applicant_id}:{variant}:{state.applicant_version}:{state.reference_version}:"
+        f"{today_in(state.tz, now).isoformat()}"
     )
     entry = cache.get(key)
     if entry is not None and (entry[1] is None or now.timestamp() < entry[1]):

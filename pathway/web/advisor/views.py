@@ -10,7 +10,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from pathway.access import get_applicant_for, get_milestone_for, profile_of, role_required
+from milestones.versions import page_state
+from pathway.access import get_applicant_for, get_milestone_for, role_required
 from pathway.models import User
 from pathway.web.applicant.dashboard import dashboard_content, milestone_context
 
@@ -30,15 +31,15 @@ def student_detail(request, pk: int):
     student = get_applicant_for(request.user, pk)
     if student == request.user:
         return redirect("applicant:dashboard")
-    profile = profile_of(student)
-    context = {"profile": profile, "student": student, "read_only": True}
-    if profile is None:  # "has not set up their pathway yet": nothing to cache
+    state = page_state(student.pk)
+    context = {"student": student, "read_only": True}
+    if state is None:  # "has not set up their pathway yet": nothing to cache
         context["content"] = mark_safe(render_to_string("applicant/dashboard.html#body", context))  # noqa: S308
     else:
         # The content as this advisor sees it: keyed by their id, and by the student's name it shows.
         variant = f"advisor:{request.user.pk}:{zlib.crc32(student.display_name.encode())}"
         context["content"] = dashboard_content(
-            request, applicant=student, profile=profile, variant=variant, extra=context.copy()
+            request, applicant=student, state=state, variant=variant, extra=context.copy()
         )
     return render(request, "advisor/student_detail.html", context)
 

@@ -18,6 +18,7 @@ from ninja.responses import NinjaJSONEncoder
 from milestones.models import EvidenceKind, Milestone, TemplatePrerequisite
 from milestones.risks import pathway_risks
 from milestones.services import pass_waiting_for, record_exam_attempt, set_status, waiting_sentence
+from milestones.versions import page_state
 from pathway.access import get_milestone_for, profile_of
 from pathway.lib.times import ET
 from pathway.models import User
@@ -105,15 +106,16 @@ def _validation_error_response(exc: ValidationError) -> dict:
 def get_pathway(request):
     """The applicant's profile summary, every milestone with its deadline, and the current risks."""
     applicant = _applicant(request)
-    profile = profile_of(applicant)
-    if profile is None:
+    state = page_state(applicant.pk)
+    if state is None:
         return Status(404, {"detail": "No pathway yet: finish onboarding at /onboarding/ first."})
+
     def build(now):
-        return json.dumps(_pathway_out(applicant, profile), cls=NinjaJSONEncoder).encode(), None
+        return json.dumps(_pathway_out(applicant, profile_of(applicant)), cls=NinjaJSONEncoder).encode(), None
 
     # The serialised answer comes from the per-applicant content cache (pathway/web/page_cache.py);
     # validated against PathwayOut when built, as ninja would, and handed back as it is.
-    content = cached_content(kind="api-pathway", applicant_id=applicant.pk, tz=profile.tz, build=build)
+    content = cached_content(kind="api-pathway", applicant_id=applicant.pk, state=state, build=build)
     return HttpResponse(content, content_type="application/json; charset=utf-8")
 
 

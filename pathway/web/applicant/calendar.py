@@ -21,6 +21,7 @@ from icalendar import Calendar, Event
 
 from milestones import services
 from milestones.models import ApplicantProfile, CycleEvent, Milestone
+from milestones.versions import page_state
 from pathway.access import applicant_only, profile_for_calendar_token, profile_of
 from pathway.lib.times import ET
 from pathway.lib.urls import absolute_url
@@ -121,10 +122,14 @@ def build_feed(profile: ApplicantProfile, *, now: datetime | None = None) -> Cal
 def calendar_feed(request, token: str):
     """The .ics feed; the token in the URL is the credential, so unknown tokens are simply 404."""
     profile = profile_for_calendar_token(token)
-    content = cached_content(
-        kind="calendar", applicant_id=profile.user_id, tz=profile.tz,
-        build=lambda now: (build_feed(profile, now=now).to_ical(), None),
-    )  # fmt: skip
+    state = page_state(profile.user_id)
+
+    def build(now):
+        # Read again after the versions: the profile found by its token may be older than they are.
+        fresh = ApplicantProfile.objects.select_related("target_cycle").get(pk=profile.pk)
+        return build_feed(fresh, now=now).to_ical(), None
+
+    content = cached_content(kind="calendar", applicant_id=profile.user_id, state=state, build=build)
     response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="pathway.ics"'
     response["X-Robots-Tag"] = "noindex"

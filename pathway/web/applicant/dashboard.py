@@ -38,6 +38,7 @@ from milestones.projections import expected_result_date, usce_months_by_kind, us
 from milestones.reachability import judge_reachability
 from milestones.risks import RED, is_task, pathway_risks
 from milestones.sources import source_kind
+from milestones.versions import PageState
 from pathway.access import profile_of
 from pathway.lib.times import days_between, today_in
 from pathway.web.page_cache import cached_content, csrf_context, next_moment, with_csrf_token
@@ -160,22 +161,20 @@ def dashboard_context(*, applicant, profile=_UNSET, now: datetime | None = None)
     return context
 
 
-def dashboard_content(request, *, applicant, profile, variant: str = "", extra: dict | None = None):
+def dashboard_content(request, *, applicant, state: PageState, variant: str = "", extra: dict | None = None):
     """The dashboard's content (without the layout), from the per-applicant cache when it is fresh.
 
-    `variant` names the viewer when it is not the applicant (the advisor's read-only copy), and `extra`
-    is what that copy adds to the context (`student`, `read_only`).
+    `state` is the applicant's `page_state` (read first); `variant` names the viewer when it is not the
+    applicant (the advisor's read-only copy), and `extra` is what that copy adds to the context.
     """
 
     def build(now: datetime):
-        context = dashboard_context(applicant=applicant, profile=profile, now=now)
+        context = dashboard_context(applicant=applicant, now=now)
         context.update(extra or {}, **csrf_context())
         html = render_to_string("applicant/dashboard.html#body", context)
         return html, next_moment(now, (m.due_at for m in context["milestones"]))
 
-    html = cached_content(
-        kind="dashboard", applicant_id=applicant.pk, tz=profile.tz, build=build, variant=variant
-    )
+    html = cached_content(kind="dashboard", applicant_id=applicant.pk, state=state, build=build, variant=variant)
     return mark_safe(with_csrf_token(request, html))  # noqa: S308 - rendered by our own template
 
 

@@ -26,6 +26,7 @@ from django_htmx.http import trigger_client_event
 from milestones import rules as rule_checks
 from milestones import services
 from milestones.models import ApplicantProfile, CycleEvent, Milestone
+from milestones.versions import page_state
 from pathway import accounts
 from pathway.access import applicant_only, get_evidence_for, get_milestone_for, profile_of
 from pathway.lib.times import days_between
@@ -117,11 +118,11 @@ def _save_profile_and_steps_done(request, form, *, replan: bool) -> None:
 @applicant_only
 @require_GET
 def dashboard(request):
-    profile = profile_of(request.user)
-    if profile is None:
+    state = page_state(request.user.pk)
+    if state is None:
         return redirect("applicant:onboarding")
-    content = dashboard_content(request, applicant=request.user, profile=profile)
-    return render(request, "applicant/dashboard.html", {"content": content, "profile": profile})
+    content = dashboard_content(request, applicant=request.user, state=state)
+    return render(request, "applicant/dashboard.html", {"content": content})
 
 
 @applicant_only
@@ -136,11 +137,12 @@ def dashboard_progress(request):
 @applicant_only
 @require_GET
 def timeline(request):
-    profile = profile_of(request.user)
-    if profile is None:
+    state = page_state(request.user.pk)
+    if state is None:
         return redirect("applicant:onboarding")
 
     def build(now):
+        profile = profile_of(request.user)
         milestones = list(Milestone.objects.of_applicant(request.user).order_by("template__order"))
         events = list(CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"))
         chart = build_timeline(milestones=milestones, events=events, tz=profile.tz, now=now)
@@ -148,8 +150,8 @@ def timeline(request):
         html = render_to_string("applicant/timeline.html#body", context)
         return html, next_moment(now, [m.due_at for m in milestones] + [e.at for e in events])
 
-    html = cached_content(kind="timeline", applicant_id=request.user.pk, tz=profile.tz, build=build)
-    return render(request, "applicant/timeline.html", {"content": mark_safe(html), "profile": profile})  # noqa: S308
+    html = cached_content(kind="timeline", applicant_id=request.user.pk, state=state, build=build)
+    return render(request, "applicant/timeline.html", {"content": mark_safe(html)})  # noqa: S308
 
 
 # --- Milestone page ---------------------------------------------------------------------------------------
