@@ -2,7 +2,7 @@
 
 N applicants are seeded through the services (a profile saved and planned; one in twenty, and the
 measured one, also with the demo's statuses, exam results and documents) in a database of its own
-(pathway_bench_pages, dropped at the end). gunicorn then serves the site with the production settings
+(<name>_bench_pages, dropped at the end). gunicorn then serves the site with the production settings
 (DEBUG off, Redis cache, 2 workers x 4 threads as in the Dockerfile), and wrk asks each page over
 loopback with 8 connections, for ROUNDS rounds. Within a round every page is measured right after the
 trivial page (the anonymous landing page: middleware and a template, no SQL), so the ratio of their
@@ -10,7 +10,7 @@ requests per second is taken on the same machine state; the report gives the med
 The server's CPU time per request is read from /proc (the workers' utime + stime).
 
 Needs DATABASE_URL (PostgreSQL), Redis (REDIS_URL, else redis://127.0.0.1:6379; its database 13 is
-used and flushed) and wrk (`apt-get install wrk`; without it this part is skipped with a message).
+used and flushed, or BENCH_CACHE_REDIS_DB) and wrk (`apt-get install wrk`; without it this part is skipped with a message).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES_DB = "pathway_bench_pages"
+PAGES_DB = ""  # <the DATABASE_URL's name>_bench_pages
 APPLICANTS = int(os.environ.get("BENCH_APPLICANTS", 2000))
 ROUNDS = 3
 SECONDS = int(os.environ.get("BENCH_PAGE_SECONDS", 6))
 CONNECTIONS = 8
-REDIS_CACHE_DB = 13
+REDIS_CACHE_DB = int(os.environ.get("BENCH_CACHE_REDIS_DB", 13))
 SECRET = "bench-only-secret-key-not-for-production-0123456789"
 # The targets of issue 11 (ratio of the trivial page's requests per second, p99 at 8 connections).
 TARGET_RATIO = {"dashboard": 0.25, "timeline": 0.25, "advisor": 0.25, "calendar": 0.3, "api": 0.3}
@@ -73,6 +73,8 @@ def prepare_environment(port: int, static_root: Path) -> str:
     import psycopg
 
     parsed = urlparse(url)
+    global PAGES_DB
+    PAGES_DB = re.sub(r"\W", "", parsed.path.lstrip("/") or "pathway") + "_bench_pages"
     admin = urlunparse(parsed._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {PAGES_DB} WITH (FORCE)")
@@ -258,14 +260,15 @@ def cold_build_ms(seeded: dict, sample: int = 50) -> float:
     from django.test import RequestFactory
 
     from milestones.models import ApplicantProfile
+    from milestones.versions import page_state
     from pathway.web.applicant.dashboard import dashboard_content
 
     cache.clear()
-    profiles = list(ApplicantProfile.objects.select_related("user", "target_cycle").order_by("pk")[:sample])
+    profiles = list(ApplicantProfile.objects.select_related("user").order_by("pk")[:sample])
     request = RequestFactory().get("/dashboard/")
     started = time.perf_counter()
     for profile in profiles:
-        dashboard_content(request, applicant=profile.user, profile=profile)
+        dashboard_content(request, applicant=profile.user, state=page_state(profile.user_id))
     return (time.perf_counter() - started) / len(profiles) * 1000
 
 
