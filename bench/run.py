@@ -162,9 +162,11 @@ def load(now: datetime) -> dict:
             """
             INSERT INTO milestones_applicantprofile
                 (user_id, applicant_type, graduation_date, needs_visa, visa_route, target_cycle_id, specialties,
-                 time_zone, opted_in, email_reminders, reminder_lead_days, daily_digest, calendar_token, created_at)
+                 time_zone, opted_in, email_reminders, reminder_lead_days, daily_digest, calendar_token, created_at,
+                 nationality)
             SELECT g, 'NON_US_IMG', DATE '2025-06-30', false, '', %(cycle)s, '[]'::jsonb,
-                   (%(zones)s::text[])[1 + g %% %(nz)s], '[]'::jsonb, g %% 5 <> 3, NULL, false, 'bench-' || g, %(now)s
+                   (%(zones)s::text[])[1 + g %% %(nz)s], '[]'::jsonb, g %% 5 <> 3, NULL, false, 'bench-' || g, %(now)s,
+                   ''
             FROM generate_series(1, %(n)s) g
             """,
             {"n": APPLICANTS, "cycle": cycle.pk, "zones": zones, "nz": len(zones), "now": now},
@@ -289,7 +291,11 @@ def time_worker(ids: list[int]) -> dict | None:
     enqueue(ids, [])  # as the beat tick does: batches of milestones.tasks.BATCH_SIZE ids per message
     cmd = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "pathway", "worker", "--pool=solo", "-Q", "default",
            "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=WARNING", "-n", "bench@%h"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy(), start_new_session=True)
+    # Production settings, as the worker runs in production (DEBUG off: no query log, no template
+    # debug information).
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+           "ALLOWED_HOSTS": "127.0.0.1", "SITE_URL": "https://pathway.example", "CACHE_URL": os.environ["REDIS_URL"]}  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     try:
         # Start the clock at the first sent row, so worker start-up is not counted as sending time.
         # Poll cheaply (a range, four times a second): the poller shares the two CPUs with the worker.

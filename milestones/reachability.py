@@ -38,9 +38,13 @@ class Verdict:
     earliest_projected: bool = False
 
 
-def judge_reachability(*, applicant, milestones=None, today: date | None = None) -> Verdict | None:
-    """The verdict on the applicant's target Match; None without a profile or a gate to judge."""
-    profile = ApplicantProfile.objects.select_related("target_cycle").filter(user=applicant).first()
+def judge_reachability(
+    *, applicant, milestones=None, today: date | None = None, profile=None
+) -> Verdict | None:
+    """The verdict on the applicant's target Match; None without a profile or a gate to judge. Pass the
+    `profile` (with its target cycle) when the caller has it."""
+    if profile is None:
+        profile = ApplicantProfile.objects.select_related("target_cycle").filter(user=applicant).first()
     if profile is None:
         return None
     if milestones is None:

@@ -52,13 +52,14 @@ def _fmt(day: date | datetime) -> str:
     return f"{day:%a %-d %b %Y}"
 
 
-def pathway_risks(*, applicant, milestones=None) -> list[Risk]:
+def pathway_risks(*, applicant, milestones=None, profile=None) -> list[Risk]:
     """Every risk on the applicant's pathway, red ones first.
 
-    `milestones` may be passed when the caller already loaded them (with their templates); the
-    evidence is prefetched here either way.
+    `milestones` and `profile` (with its target cycle) may be passed when the caller already loaded
+    them; the evidence is prefetched here either way.
     """
-    profile = ApplicantProfile.objects.select_related("target_cycle").filter(user=applicant).first()
+    if profile is None:
+        profile = ApplicantProfile.objects.select_related("target_cycle").filter(user=applicant).first()
     if profile is None:
         return []
     if milestones is None:

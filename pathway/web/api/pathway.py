@@ -122,7 +122,7 @@ def get_pathway(request):
 def _pathway_out(applicant: User, profile) -> dict:
     milestones = list(_with_prerequisites().of_applicant(applicant))
     own_keys = {m.template.key for m in milestones}
-    risks = pathway_risks(applicant=applicant, milestones=milestones)
+    risks = pathway_risks(applicant=applicant, milestones=milestones, profile=profile)
     return PathwayOut.model_validate(
         {
             "applicant": {

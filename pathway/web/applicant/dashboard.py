@@ -146,10 +146,10 @@ def dashboard_context(*, applicant, profile=_UNSET, now: datetime | None = None)
     if profile is None:
         return context
     overdue, upcoming = _deadlines(milestones, profile.tz, now or timezone.now())
-    red, amber = _risks_by_severity(pathway_risks(applicant=applicant, milestones=milestones))
+    red, amber = _risks_by_severity(pathway_risks(applicant=applicant, milestones=milestones, profile=profile))
     context.update(
         tz_name=profile.time_zone,
-        reachability=judge_reachability(applicant=applicant, milestones=milestones),
+        reachability=judge_reachability(applicant=applicant, milestones=milestones, profile=profile),
         contingencies=[m for m in milestones if m.template.contingency],
         overdue=overdue,
         overdue_groups=_by_phase(overdue),
