@@ -9,6 +9,7 @@ from allauth.usersessions.models import UserSession
 from django.db import transaction
 
 from milestones.models import ApplicantProfile, Milestone
+from milestones.versions import pathway_changed
 
 from .tokens import api_tokens_revoke_all
 
@@ -34,6 +35,9 @@ def delete_account(*, user) -> None:
     user.delete()
     Milestone.history.filter(applicant_id=user_id).delete()
     ApplicantProfile.history.filter(user_id=user_id).delete()
+    # The page version row outlives the user (it holds no personal data): bumped, it keeps the cached
+    # pages of this account from ever matching a key again, even if the database reuses the id (SQLite).
+    pathway_changed(user_id)
 
 
 @transaction.atomic
