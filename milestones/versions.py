@@ -104,7 +104,8 @@ def watch_reference_models(*model_classes) -> None:
 
 def changes_pathway(applicant_of):
     """Decorate a service (under its @transaction.atomic) that changes one applicant's pathway:
-    `applicant_of(kwargs)` names the applicant (a user, an id, or something with `applicant_id`)."""
+    `applicant_of(kwargs)` names the applicant (a user or a user id) from the service's keyword
+    arguments. The bump follows the change inside the same transaction, so a refused change bumps nothing."""
 
     def decorator(service):
         @functools.wraps(service)
@@ -123,4 +124,5 @@ def _id_of(applicant) -> int:
 
 
 def of_milestone(kwargs) -> int:
+    """For services that take `milestone=`: its applicant."""
     return kwargs["milestone"].applicant_id
