@@ -364,7 +364,7 @@ def write_report(info: dict, data: dict, sweep: dict, enqueue_s, sends: dict, wo
         f"| In-process `deliver_reminder`, SMTP connection reused per process (what workers do) "
         f"| {sends['persistent_per_s']:.0f} | ≥ {TARGET_SEND_PER_S:.0f} "
         f"| {ok(sends['persistent_per_s'] >= TARGET_SEND_PER_S)} |",
-        f"| Real `celery worker --pool=solo` on Redis ({BATCH_SIZE} reminders per task message, each claimed, "
+        f"| Real `celery worker --pool=solo` on Redis, DEBUG off ({BATCH_SIZE} reminders per task message, each claimed, "
         "re-checked, rendered, sent and marked on its own; acks_late, prefetch 1), wall clock | "
         + (
             f"{worker['per_s']:.0f} | ≥ {TARGET_SEND_PER_S:.0f} | {ok(worker['per_s'] >= TARGET_SEND_PER_S)} |"
