@@ -34,8 +34,8 @@ class AssignmentInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["advisor"]
     # Stamped by the system; the admin's date-time fields drop microseconds, so an editable stamp
-    # would change on every unchanged save.
-    readonly_fields = ["created_at"]
+    # would change on every unchanged save. Only the applicant accepts an assignment.
+    readonly_fields = ["created_at", "accepted_at", "shares_scores", "shares_visa", "shares_notes"]
 
 
 @admin.register(User)
@@ -61,6 +61,8 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(AdvisorAssignment)
 class AdvisorAssignmentAdmin(admin.ModelAdmin):
-    list_display = ["advisor", "applicant", "created_at", "ended_at"]
+    list_display = ["advisor", "applicant", "origin", "created_at", "accepted_at", "ended_at"]
+    list_filter = ["origin"]
     autocomplete_fields = ["advisor", "applicant"]
-    readonly_fields = ["created_at"]
+    # Only the applicant accepts (and chooses what to share): an admin's assignment waits for them.
+    readonly_fields = ["origin", "created_at", "accepted_at", "shares_scores", "shares_visa", "shares_notes"]

@@ -1,4 +1,4 @@
-"""People: the custom user (log in by email, one role) and advisor assignments."""
+"""People: the custom user (log in by email, one role), advisor assignments and invitations."""
 
 from __future__ import annotations
 
@@ -19,8 +19,12 @@ class UserQuerySet(models.QuerySet):
         if user.is_admin:
             return self.applicants()
         if user.is_advisor:
+            # Only a sharing the applicant agreed to (invited the advisor, or accepted an admin's
+            # assignment) and has not ended: a pending admin assignment shows nothing yet.
             return self.applicants().filter(
-                advisor_assignments__advisor=user, advisor_assignments__ended_at__isnull=True
+                advisor_assignments__advisor=user,
+                advisor_assignments__ended_at__isnull=True,
+                advisor_assignments__accepted_at__isnull=False,
             )
         return self.applicants().filter(pk=user.pk)
 
@@ -33,7 +37,8 @@ class UserQuerySet(models.QuerySet):
             is_active=True,
             students__applicant=applicant,
             students__ended_at__isnull=True,
-        ).annotate(advising_since=models.F("students__created_at"))
+            students__accepted_at__isnull=False,
+        ).annotate(advising_since=models.F("students__accepted_at"))
 
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
@@ -134,8 +139,33 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name or self.email.split("@")[0]
 
 
+class AdvisorAssignmentQuerySet(models.QuerySet):
+    def active(self):
+        """Sharings in force: agreed to by the applicant and not ended."""
+        return self.filter(ended_at__isnull=True, accepted_at__isnull=False)
+
+    def pending(self):
+        """Assignments an admin made that the applicant has not accepted (or declined) yet."""
+        return self.filter(ended_at__isnull=True, accepted_at__isnull=True)
+
+    def current(self):
+        """Active or pending: the rows the one-per-pair constraint covers."""
+        return self.filter(ended_at__isnull=True)
+
+
 class AdvisorAssignment(models.Model):
-    """An advisor may read the dashboard of the applicants assigned to them, nothing else."""
+    """An advisor may read the pathway of the applicants who share it with them, nothing else, and only
+    the parts each applicant chose to share.
+
+    A row counts once the applicant agreed to it (`accepted_at`): at once when the applicant invited the
+    advisor (the advisor accepting the invitation creates it), after the applicant accepts when an admin
+    made it. Ending it (`ended_at`, by the applicant, the advisor or an admin) takes the access away on
+    the next request; rows are kept, ended, as the record of who could see what and when.
+    """
+
+    class Origin(models.TextChoices):
+        INVITATION = "invitation", "The applicant invited the advisor"
+        ADMIN = "admin", "An administrator assigned the advisor"
 
     advisor = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="students", limit_choices_to={"role": User.Role.ADVISOR}
@@ -146,8 +176,21 @@ class AdvisorAssignment(models.Model):
         related_name="advisor_assignments",
         limit_choices_to={"role": User.Role.APPLICANT},
     )
+    origin = models.CharField(max_length=12, choices=Origin.choices, default=Origin.ADMIN)
     created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the applicant agreed to share; empty while an assignment waits.",
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
+    # What the applicant shares with this advisor, besides the milestones, deadlines and risks. Scores and
+    # visa details are shared unless the applicant says otherwise; private notes only if they say so.
+    shares_scores = models.BooleanField("share exam scores", default=True)
+    shares_visa = models.BooleanField("share visa details", default=True)
+    shares_notes = models.BooleanField("share private notes", default=False)
+
+    objects = AdvisorAssignmentQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -160,6 +203,53 @@ class AdvisorAssignment(models.Model):
 
     def __str__(self):
         return f"{self.advisor} advises {self.applicant}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None and self.accepted_at is not None
+
+
+class AdvisorInvitationQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(accepted_at__isnull=True, withdrawn_at__isnull=True)
+
+
+class AdvisorInvitation(models.Model):
+    """An applicant's invitation to an advisor, by email: the advisor with that address accepts it (which
+    creates the assignment, with the sharing choices made here) or the applicant withdraws it."""
+
+    applicant = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="advisor_invitations",
+        limit_choices_to={"role": User.Role.APPLICANT},
+    )
+    email = models.EmailField()
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    assignment = models.OneToOneField(
+        AdvisorAssignment, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitation"
+    )
+    shares_scores = models.BooleanField("share exam scores", default=True)
+    shares_visa = models.BooleanField("share visa details", default=True)
+    shares_notes = models.BooleanField("share private notes", default=False)
+
+    objects = AdvisorInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open invitation per applicant and address: inviting twice is the same invitation.
+            models.UniqueConstraint(
+                fields=["applicant", "email"],
+                condition=Q(accepted_at__isnull=True, withdrawn_at__isnull=True),
+                name="one_open_invitation_per_address",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.applicant} invites {self.email}"
 
 
 class ApiTokenQuerySet(models.QuerySet):

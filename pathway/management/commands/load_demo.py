@@ -3,6 +3,7 @@
 from allauth.account.models import EmailAddress
 from django.core.management import BaseCommand, call_command
 from django.db import transaction
+from django.utils import timezone
 
 from pathway.models import AdvisorAssignment, User
 
@@ -34,7 +35,10 @@ class Command(BaseCommand):
                 )
                 users[role] = user
             AdvisorAssignment.objects.get_or_create(
-                advisor=users[User.Role.ADVISOR], applicant=users[User.Role.APPLICANT], ended_at=None
+                advisor=users[User.Role.ADVISOR],
+                applicant=users[User.Role.APPLICANT],
+                ended_at=None,
+                defaults={"accepted_at": timezone.now()},
             )
             from milestones.demo import load_demo_pathway
 
