@@ -60,9 +60,7 @@ def validate_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(
-            f"{value!r} is not a known time zone (use a name like America/New_York)."
-        ) from None
+        raise ValidationError(f"{value!r} is not a known time zone (use a name like America/New_York).") from None
 
 
 # --- Match cycles ------------------------------------------------------------------------------
@@ -151,12 +149,9 @@ class MilestoneTemplate(models.Model):
     phase = models.CharField(max_length=20, choices=Phase.choices)
     order = models.PositiveIntegerField(default=100, help_text="Position along the path.")
     guidance = models.TextField(help_text="Plain-language guidance shown to applicants.")
-    applies_to = models.JSONField(default=list, help_text='Applicant types, e.g. ["US_IMG", "NON_US_IMG"].')
+    applies_to = models.JSONField(default=list, help_text="Applicant types, e.g. [\"US_IMG\", \"NON_US_IMG\"].")
     visa_route = models.CharField(
-        max_length=4,
-        choices=VisaRoute.choices,
-        blank=True,
-        help_text="Only for applicants needing this visa.",
+        max_length=4, choices=VisaRoute.choices, blank=True, help_text="Only for applicants needing this visa."
     )
     optional = models.BooleanField(default=False, help_text="Created only when the applicant opts in.")
     # SOAP: on every pathway, but only needed if the Match goes wrong, so never counted as behind.
@@ -190,9 +185,7 @@ class TemplatePrerequisite(models.Model):
         HARD = "hard", "Hard (blocks completion)"
         SOFT = "soft", "Soft (advice only)"
 
-    template = models.ForeignKey(
-        MilestoneTemplate, on_delete=models.CASCADE, related_name="prerequisite_links"
-    )
+    template = models.ForeignKey(MilestoneTemplate, on_delete=models.CASCADE, related_name="prerequisite_links")
     requires = models.ForeignKey(MilestoneTemplate, on_delete=models.CASCADE, related_name="dependent_links")
     kind = models.CharField(max_length=4, choices=Kind.choices, default=Kind.HARD)
     history = HistoricalRecords()
@@ -265,9 +258,7 @@ class MilestoneQuerySet(models.QuerySet):
         return self.applicable().filter(applicant_id=applicant_id).select_related("template")
 
     def open(self):
-        return self.applicable().filter(
-            status__in=[Milestone.Status.NOT_STARTED, Milestone.Status.IN_PROGRESS]
-        )
+        return self.applicable().filter(status__in=[Milestone.Status.NOT_STARTED, Milestone.Status.IN_PROGRESS])
 
     def due_between(self, start, end):
         return self.open().filter(due_at__gte=start, due_at__lt=end)
@@ -286,9 +277,7 @@ class Milestone(models.Model):
         DONE = "done", "Done"
         WAIVED = "waived", "Waived"
 
-    applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="milestones"
-    )
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="milestones")
     template = models.ForeignKey(MilestoneTemplate, on_delete=models.PROTECT, related_name="milestones")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
     waived_reason = models.CharField(max_length=REASON_MAX_LENGTH, blank=True)
@@ -306,9 +295,7 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["template__order"]
-        constraints = [
-            models.UniqueConstraint(fields=["applicant", "template"], name="one_milestone_per_template")
-        ]
+        constraints = [models.UniqueConstraint(fields=["applicant", "template"], name="one_milestone_per_template")]
         indexes = [
             models.Index(fields=["status", "due_at"], name="milestone_open_due_idx"),
             # The reminder sweep reads only open, applicable milestones by deadline; a partial index keeps
@@ -338,9 +325,7 @@ class ExamAttempt(models.Model):
     result_date = models.DateField(null=True, blank=True)
     passed = models.BooleanField(null=True, blank=True, help_text="Empty until the result is out.")
     score = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(USMLE_SCORE_MIN), MaxValueValidator(USMLE_SCORE_MAX)],
+        null=True, blank=True, validators=[MinValueValidator(USMLE_SCORE_MIN), MaxValueValidator(USMLE_SCORE_MAX)]
     )
     # The attempt-limit rule in force on the application date applies (USMLE); empty = not known.
     applied_on = models.DateField(null=True, blank=True, help_text="When the exam application was submitted.")
@@ -352,9 +337,7 @@ class ExamAttempt(models.Model):
         ordering = ["test_date", "pk"]
         constraints = [
             # A Step is sat at most once a day: a second row for the day is a double submission.
-            models.UniqueConstraint(
-                fields=["milestone", "exam", "test_date"], name="one_attempt_per_step_and_day"
-            )
+            models.UniqueConstraint(fields=["milestone", "exam", "test_date"], name="one_attempt_per_step_and_day")
         ]
 
     def __str__(self):
@@ -416,9 +399,7 @@ class USCEEntry(models.Model):
     class Meta:
         ordering = ["start_date", "pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(end_date__gte=models.F("start_date")), name="usce_ends_after_start"
-            )
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="usce_ends_after_start")
         ]
 
     def __str__(self):
@@ -453,9 +434,7 @@ class RuleRow(Sourced):
 
 class RuleQuerySet(models.QuerySet):
     def in_force_on(self, day):
-        return self.filter(effective_from__lte=day).filter(
-            Q(effective_to__isnull=True) | Q(effective_to__gte=day)
-        )
+        return self.filter(effective_from__lte=day).filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
 
 
 class PassingStandard(RuleRow):
@@ -520,7 +499,7 @@ class ScoreReleaseRule(RuleRow):
     typical_days = models.PositiveSmallIntegerField(default=28)
     worst_case_days = models.PositiveSmallIntegerField(default=56)
     release_weekday = models.PositiveSmallIntegerField(default=2, help_text="Monday=0 … Wednesday=2.")
-    blackout = models.JSONField(default=list, help_text='Weeks without releases, e.g. ["07-04", "12-last"].')
+    blackout = models.JSONField(default=list, help_text="Weeks without releases, e.g. [\"07-04\", \"12-last\"].")
     history = HistoricalRecords()
 
     objects = RuleQuerySet.as_manager()
@@ -534,7 +513,7 @@ class ScoreReleaseRule(RuleRow):
 
 class ErasFeeSchedule(models.Model):
     cycle_year = models.PositiveSmallIntegerField(unique=True)
-    tiers = models.JSONField(help_text='[{"from": 1, "to": 30, "fee_usd": 11}, ...] per specialty.')
+    tiers = models.JSONField(help_text="[{\"from\": 1, \"to\": 30, \"fee_usd\": 11}, ...] per specialty.")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CONFIRMED)
     source_url = models.URLField(max_length=500)
     last_verified = models.DateField(null=True, blank=True, help_text="When the source was last checked.")
@@ -557,9 +536,7 @@ class SignalAllowance(models.Model):
 
     class Meta:
         ordering = ["cycle_year", "specialty"]
-        constraints = [
-            models.UniqueConstraint(fields=["cycle_year", "specialty"], name="one_allowance_per_specialty")
-        ]
+        constraints = [models.UniqueConstraint(fields=["cycle_year", "specialty"], name="one_allowance_per_specialty")]
 
     def __str__(self):
         return f"{self.specialty}: {self.total} signals ({self.cycle_year})"
@@ -601,9 +578,7 @@ class ApplicationService(Sourced):
 
     cycle_year = models.PositiveSmallIntegerField()
     service = models.CharField(max_length=20, help_text="ERAS or ResidencyCAS.")
-    specialties = models.JSONField(
-        default=list, blank=True, help_text="Specialties using it; empty = all others."
-    )
+    specialties = models.JSONField(default=list, blank=True, help_text="Specialties using it; empty = all others.")
     tiers = models.JSONField(default=list, blank=True, help_text="Fee tiers per specialty, as for ERAS.")
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.PROJECTED)
 
@@ -626,9 +601,7 @@ class TravelBanCountry(Sourced):
 
     country = models.CharField(max_length=80)
     level = models.CharField(max_length=8, choices=Level.choices)
-    visa_classes = models.JSONField(
-        default=list, help_text='Visa classes suspended, e.g. ["B", "F", "M", "J"].'
-    )
+    visa_classes = models.JSONField(default=list, help_text='Visa classes suspended, e.g. ["B", "F", "M", "J"].')
     in_force_from = models.DateField()
     in_force_to = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.SECONDARY)
@@ -636,9 +609,7 @@ class TravelBanCountry(Sourced):
     class Meta:
         ordering = ["country", "in_force_from"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["country", "in_force_from"], name="unique_ban_per_country_and_date"
-            )
+            models.UniqueConstraint(fields=["country", "in_force_from"], name="unique_ban_per_country_and_date")
         ]
 
     def __str__(self):
@@ -737,9 +708,7 @@ class Reminder(models.Model):
 class DigestDelivery(models.Model):
     """One daily digest email per applicant and local day; the unique constraint makes it exactly-once to plan."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_digests"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_digests")
     local_date = models.DateField(help_text="The day in the applicant's time zone this digest belongs to.")
     status = models.CharField(max_length=12, choices=Reminder.Status.choices, default=Reminder.Status.PLANNED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -754,9 +723,7 @@ class DigestDelivery(models.Model):
 
     class Meta:
         ordering = ["-local_date"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "local_date"], name="one_digest_per_local_day")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "local_date"], name="one_digest_per_local_day")]
         indexes = [models.Index(fields=["status", "claimed_at"], name="digest_status_idx")]
 
     def __str__(self):

@@ -112,16 +112,10 @@ RULES: dict[str, Rule] = {
     "applicant:milestone_detail": Rule(
         applicant_only(), kwargs={"key": "ecfmg_registration"}, shows=(ECFMG_ID,)
     ),
-    "applicant:milestone_status": Rule(
-        applicant_only(own=422), method="post", kwargs={"key": "usmle_step2ck"}
-    ),
-    "applicant:milestone_attempt": Rule(
-        applicant_only(own=422), method="post", kwargs={"key": "usmle_step2ck"}
-    ),
+    "applicant:milestone_status": Rule(applicant_only(own=422), method="post", kwargs={"key": "usmle_step2ck"}),
+    "applicant:milestone_attempt": Rule(applicant_only(own=422), method="post", kwargs={"key": "usmle_step2ck"}),
     "applicant:milestone_oet": Rule(applicant_only(own=422), method="post", kwargs={"key": "oet_medicine"}),
-    "applicant:milestone_document": Rule(
-        applicant_only(own=422), method="post", kwargs={"key": "ecfmg_registration"}
-    ),
+    "applicant:milestone_document": Rule(applicant_only(own=422), method="post", kwargs={"key": "ecfmg_registration"}),
     "applicant:milestone_usce": Rule(applicant_only(own=422), method="post", kwargs={"key": "usce"}),
     "applicant:milestone_note": Rule(applicant_only(own=302), method="post", kwargs={"key": "usmle_step2ck"}),
     # Removing one of amira's evidence rows: amira removes it and is redirected back (no-JS); nobody else
@@ -223,9 +217,7 @@ RULES: dict[str, Rule] = {
 # still meet 403 where an action is switched off (profiles are created by onboarding, not "add").
 ADMIN_RULE = dict.fromkeys(PERSONAS, 302) | {"root": (200, 302, 403, 404)}
 # The autocomplete endpoint answers 403 to a request without its parameters, even for admins.
-ADMIN_QUERIES = {
-    "admin:autocomplete": {"app_label": "pathway", "model_name": "advisorassignment", "field_name": "advisor"}
-}
+ADMIN_QUERIES = {"admin:autocomplete": {"app_label": "pathway", "model_name": "advisorassignment", "field_name": "advisor"}}
 ADMIN_KWARGS = {"app_label": "milestones", "object_id": "1", "content_type_id": "1", "id": "1"}
 
 
