@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -278,3 +279,100 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+# --- The advisor's workspace (issue 14, part B): risk flags, interview targets, the weekly digest ---------
+
+
+class StudentRiskFlagQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(cleared_at__isnull=True)
+
+
+class StudentRiskFlag(models.Model):
+    """One episode of a cohort risk flag (milestones.risks.COHORT_FLAGS) on a student's pathway: from when
+    the risk service first saw it to when it went away. Stored so the cohort can filter and sort 2,000
+    students by risk in SQL, and the weekly digest can tell which risks are new."""
+
+    applicant = models.ForeignKey(User, on_delete=models.CASCADE, related_name="risk_flags")
+    code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=8)
+    milestone = models.CharField(max_length=60, blank=True, help_text="Key of the milestone it is about.")
+    since = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StudentRiskFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["since"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "code"], condition=Q(cleared_at__isnull=True), name="one_active_flag_per_code"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["code"], condition=Q(cleared_at__isnull=True), name="risk_flag_active_code_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.code} for {self.applicant}"
+
+
+class InterviewTarget(models.Model):
+    """How many interviews an advisor wants a student of one specialty to have by a date."""
+
+    advisor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="interview_targets")
+    specialty = models.CharField(max_length=80)
+    interviews = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(100)])
+    by_date = models.DateField()
+
+    class Meta:
+        ordering = ["specialty"]
+        constraints = [
+            models.UniqueConstraint(fields=["advisor", "specialty"], name="one_interview_target_per_specialty")
+        ]
+
+    def __str__(self):
+        return f"{self.specialty}: {self.interviews} interviews by {self.by_date}"
+
+
+class AdvisorSettings(models.Model):
+    """An advisor's choices; no row means the defaults (the weekly digest on)."""
+
+    advisor = models.OneToOneField(User, on_delete=models.CASCADE, related_name="advisor_settings")
+    weekly_digest = models.BooleanField(default=True)
+
+    def __str__(self):
+        return f"Settings of {self.advisor}"
+
+
+class AdvisorDigest(models.Model):
+    """One weekly digest email per advisor and week; the unique constraint makes planning it exactly-once
+    and the reminders' claim (milestones.reminders.delivery.claim) makes sending it at most once per try."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    advisor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="weekly_digests")
+    week_of = models.DateField(help_text="The Monday (US Eastern) of the week the digest is for.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-week_of"]
+        constraints = [models.UniqueConstraint(fields=["advisor", "week_of"], name="one_digest_per_advisor_week")]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="advisor_digest_status_idx")]
+
+    def __str__(self):
+        return f"Weekly digest for {self.advisor}, week of {self.week_of}"
