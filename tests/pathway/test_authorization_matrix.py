@@ -1,7 +1,8 @@
 """Every URL pattern × every persona. A URL missing from RULES fails the suite.
 
 Personas: anonymous, amira (the applicant who owns the data), carla (another applicant),
-ben (amira's advisor), dan (an advisor without students), root (admin), and four that must hold no
+ben (amira's advisor: she shares her pathway with him; she also has an open invitation to another
+address and an admin's assignment waiting for her), dan (an advisor without students), root (admin), and four that must hold no
 more rights than a simpler one:
 - bearer: no session, amira's API token sent as `Authorization: Bearer ...`: the API answers as amira,
   the HTML pages as to anonymous (a token is no login);
@@ -49,7 +50,8 @@ AMIRA_NAME = "Amira Haddad"
 ECFMG_ID = "0-123-456-7"  # the reference of her ECFMG registration document
 TOKEN_NAME = "amira-laptop-script"  # the name of her API token
 AMIRA_TIME_ZONE = '"Africa/Cairo"'  # in the API's JSON (the HTML forms list every time zone)
-AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME)
+INVITED_EMAIL = "invited-advisor@example.com"  # the address of amira's open invitation
+AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME, INVITED_EMAIL)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,31 @@ RULES: dict[str, Rule] = {
         kwargs={"pk": "amira.pk"},
         shows=(AMIRA_NAME,),
     ),
+    "advisor:student_timeline": Rule(
+        {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
+        kwargs={"pk": "amira.pk"},
+        shows=(AMIRA_NAME,),
+    ),
+    # A comment without text is refused (422) for those who may comment; nobody else reaches the milestone.
+    "advisor:student_comment": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 422, "dan": 404, "root": 422},
+        method="post",
+        kwargs={"pk": "amira.pk", "key": "ecfmg_registration"},
+    ),
+    # Invitations to the advisor's own address: amira's (to someone else) is nobody's here to accept.
+    "advisor:invitations": Rule({"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 404}),
+    "advisor:invitation_accept": Rule(
+        everyone(404, anonymous=LOGIN), method="post", kwargs={"pk": "invitation.pk"}
+    ),
+    # Sharing with advisors: amira manages her own sharings and invitations, nobody else's.
+    "applicant:sharing": Rule(applicant_only(), shows=(AMIRA_EMAIL, "Ben Okafor", INVITED_EMAIL)),
+    "applicant:sharing_invite": Rule(applicant_only(own=422), method="post"),
+    "applicant:sharing_withdraw": Rule(
+        applicant_only(own=302, carla=404), method="post", kwargs={"pk": "invitation.pk"}
+    ),
+    "applicant:sharing_accept": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "pending.pk"}),
+    "applicant:sharing_update": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "sharing.pk"}),
+    "applicant:sharing_end": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "sharing.pk"}),
     # applicant pages: each applicant reaches only their own pathway through these URLs
     "applicant:onboarding": Rule(applicant_only(own=302)),  # already onboarded: sent to the profile settings
     "applicant:dashboard": Rule(applicant_only(), shows=(AMIRA_EMAIL,)),
@@ -273,6 +300,8 @@ def build_world() -> dict:
     from milestones.models import MatchCycle, Milestone, MilestoneTemplate
     from milestones.reminders import unsubscribe_token
     from milestones.services import add_document
+    from pathway.models import AdvisorAssignment
+    from pathway.sharing import invite_advisor
     from pathway.tokens import api_token_create
 
     if not MilestoneTemplate.objects.exists():
@@ -294,14 +323,20 @@ def build_world() -> dict:
         reference=ECFMG_ID,
         by=amira,
     )
+    ben = make_ben(amira)
     return {
+        "sharing": AdvisorAssignment.objects.get(advisor=ben, applicant=amira),
+        "pending": AdvisorAssignment.objects.create(
+            advisor=UserFactory(advisor=True, email="pending@example.com", name="Pat Pending"), applicant=amira
+        ),
+        "invitation": invite_advisor(applicant=amira, email=INVITED_EMAIL),
         "token": token,
         "secret": secret,
         "doc": doc,
         "unsubscribe": SimpleNamespace(token=unsubscribe_token(amira)),
         "amira": amira,
         "carla": carla,
-        "ben": make_ben(amira),
+        "ben": ben,
         "dan": make_dan(),
         "root": make_root(),
         "demoted": make_demoted(),
@@ -354,9 +389,9 @@ _SNAPSHOT_SQL: dict = {}  # amira's pk -> the snapshot's queries, compiled once 
 
 
 def _snapshot_queries(amira: int) -> list:
-    from milestones.models import ApplicantProfile, Milestone
+    from milestones.models import ApplicantProfile, Milestone, MilestoneComment
     from milestones.services import EVIDENCE_MODELS
-    from pathway.models import AdvisorAssignment, ApiToken, User
+    from pathway.models import AdvisorAssignment, AdvisorInvitation, ApiToken, User
 
     def columns(model, *left_out):
         return [f.attname for f in model._meta.concrete_fields if f.attname not in left_out]
@@ -368,6 +403,8 @@ def _snapshot_queries(amira: int) -> list:
         "milestones": Milestone.objects.filter(applicant=amira).values(*columns(Milestone)),
         "tokens": ApiToken.objects.filter(user=amira).values(*columns(ApiToken, "last_used_at")),
         "advisors": AdvisorAssignment.objects.filter(applicant=amira).values(*columns(AdvisorAssignment)),
+        "invitations": AdvisorInvitation.objects.filter(applicant=amira).values(*columns(AdvisorInvitation)),
+        "comments": MilestoneComment.objects.filter(milestone__applicant=amira).values(*columns(MilestoneComment)),
     } | {
         kind: model.objects.filter(milestone__applicant=amira).values(*columns(model))
         for kind, model in EVIDENCE_MODELS.items()

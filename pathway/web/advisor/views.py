@@ -1,14 +1,13 @@
-"""The advisor's pages: their students, and a read-only copy of each student's dashboard and milestones."""
+"""The advisor's list of students. One student's pages are in `student.py`, invitations in `invitations.py`."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from pathway.access import get_applicant_for, get_milestone_for, role_required
+from pathway.access import role_required
 from pathway.models import User
-from pathway.web.applicant.dashboard import dashboard_context, milestone_context
 
 
 @login_required
@@ -17,28 +16,3 @@ from pathway.web.applicant.dashboard import dashboard_context, milestone_context
 def student_list(request):
     students = User.objects.applicants_visible_to(request.user).select_related("profile__target_cycle")
     return render(request, "advisor/student_list.html", {"students": students})
-
-
-@login_required
-@require_GET
-def student_detail(request, pk: int):
-    """An advisor's read-only view of one assigned student's pathway."""
-    student = get_applicant_for(request.user, pk)
-    if student == request.user:
-        return redirect("applicant:dashboard")
-    context = dashboard_context(applicant=student)
-    context.update(student=student, read_only=True)
-    return render(request, "advisor/student_detail.html", context)
-
-
-@login_required
-@require_GET
-def student_milestone(request, pk: int, key: str):
-    """An advisor's read-only copy of one of their student's milestone pages: no forms."""
-    student = get_applicant_for(request.user, pk)
-    if student == request.user:
-        return redirect("applicant:milestone_detail", key=key)
-    milestone = get_milestone_for(request.user, key, applicant=student)
-    context = milestone_context(milestone=milestone, read_only=True)
-    context["student"] = student
-    return render(request, "applicant/milestone_detail.html", context)

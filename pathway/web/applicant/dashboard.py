@@ -36,7 +36,7 @@ from milestones.projections import expected_result_date, usce_months_by_kind, us
 from milestones.reachability import judge_reachability
 from milestones.risks import RED, is_task, pathway_risks
 from milestones.sources import source_kind
-from pathway.access import profile_of
+from pathway.access import EVERYTHING, Shared, profile_of
 from pathway.lib.times import days_between, today_in
 
 from .forms import EVIDENCE_FORMS, NoteForm, StatusForm
@@ -135,7 +135,7 @@ def dashboard_context(*, applicant) -> dict:
     """Everything the dashboard shows: progress, the next deadlines, what is overdue, and the risks."""
     profile = profile_of(applicant)
     milestones = list(Milestone.objects.of_applicant(applicant).order_by("template__order"))
-    context = {"profile": profile, "milestones": milestones, **_progress_context(milestones)}
+    context = {"profile": profile, "milestones": milestones, "shared": EVERYTHING, **_progress_context(milestones)}
     if profile is None:
         return context
     overdue, upcoming = _deadlines(milestones, profile.tz, timezone.now())
@@ -338,9 +338,15 @@ def evidence_context(milestone: Milestone, today: date) -> dict:
 
 
 def milestone_context(
-    *, milestone: Milestone, forms: dict | None = None, read_only: bool = False, saved: str = ""
+    *,
+    milestone: Milestone,
+    forms: dict | None = None,
+    read_only: bool = False,
+    saved: str = "",
+    shared: Shared = EVERYTHING,
 ) -> dict:
-    """Everything the milestone page shows. `forms` replaces the blank forms (a refused, bound one)."""
+    """Everything the milestone page shows. `forms` replaces the blank forms (a refused, bound one);
+    `shared` says what an advisor may see (the template leaves out scores and notes not shared)."""
     profile = ApplicantProfile.objects.select_related("target_cycle").get(user_id=milestone.applicant_id)
     now = timezone.now()
     today = today_in(profile.tz, now)
@@ -362,6 +368,8 @@ def milestone_context(
             today=today,
         ),
         "source_kind": source_kind(milestone.template.source_url),
+        "shared": shared,
+        "comments": list(milestone.comments.all()),
         **evidence_context(milestone, today),
     }
     if milestone.due_at:
