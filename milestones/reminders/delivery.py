@@ -24,14 +24,16 @@ from .schedule import due_leads, next_retry_at
 Status = Reminder.Status
 
 
-def claim(model: type[Reminder | DigestDelivery | MilestoneComment], pk: int, now: datetime) -> bool:
+def claim(model, pk: int, now: datetime, *, kind: str | None = None) -> bool:
     """planned -> sending, committed at once: only one worker can hold a row. False when another
     worker holds it, or it was sent or cancelled already.
 
     The attempt is recorded before anything is sent: its count, its time and, the first time, the
-    Message-ID that every attempt of this row will carry.
+    Message-ID that every attempt of this row will carry. `model` is Reminder, DigestDelivery,
+    MilestoneComment, or any model with the same delivery columns, which then names its `kind` (the
+    Message-ID's prefix, unique per table).
     """
-    kind = {DigestDelivery: "digest", MilestoneComment: "comment"}.get(model, "reminder")
+    kind = kind or {DigestDelivery: "digest", MilestoneComment: "comment"}.get(model, "reminder")
     return bool(
         model.objects.filter(pk=pk, status=Status.PLANNED).update(
             status=Status.SENDING,

@@ -96,11 +96,26 @@ RULES: dict[str, Rule] = {
     "healthz": Rule(everyone(200)),
     # ben and root see amira listed; dan, the demoted admin and the advisor whose assignment ended see an
     # empty list (the check that no stranger sees a marker of amira's covers them).
-    "advisor:student_list": Rule(
+    # The former list of students sends advisors and admins to the cohort that replaced it.
+    "advisor:student_list": Rule({"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 302, "dan": 302, "root": 302}),
+    # The cohort, its CSV and its picture: ben and root see amira listed (root: every applicant); dan,
+    # the demoted admin and the advisor whose assignment ended see an empty cohort.
+    "advisor:cohort": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200},
+        shows=(AMIRA_NAME,),
+        shown_to=("ben", "root"),
+    ),
+    "advisor:cohort_csv": Rule(
         {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200},
         shows=(AMIRA_NAME, AMIRA_EMAIL),
         shown_to=("ben", "root"),
     ),
+    "advisor:cohort_picture": Rule({"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200}),
+    # An advisor's own settings (interview targets, weekly digest): advisors only.
+    "advisor:workspace_settings": Rule({"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 404}),
+    # The digest's signed one-click opt-out link (ben's): the token is the authentication, like the
+    # reminders' unsubscribe; it names ben, not amira, and all it can do is stop ben's digest.
+    "advisor:digest_opt_out": Rule(everyone(200), kwargs={"token": "digest.token"}, credential_in_url=True),
     "advisor:student_detail": Rule(
         {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
         kwargs={"pk": "amira.pk"},
@@ -300,6 +315,7 @@ def build_world() -> dict:
     from milestones.models import MatchCycle, Milestone, MilestoneTemplate
     from milestones.reminders import unsubscribe_token
     from milestones.services import add_document
+    from pathway.advising.digest import opt_out_token
     from pathway.models import AdvisorAssignment
     from pathway.sharing import invite_advisor
     from pathway.tokens import api_token_create
@@ -334,6 +350,7 @@ def build_world() -> dict:
         "secret": secret,
         "doc": doc,
         "unsubscribe": SimpleNamespace(token=unsubscribe_token(amira)),
+        "digest": SimpleNamespace(token=opt_out_token(ben)),
         "amira": amira,
         "carla": carla,
         "ben": ben,

@@ -2,11 +2,18 @@
 
 from django.urls import path
 
-from . import invitations, student, views
+from . import cohort, invitations, student, views, workspace
 
 app_name = "advisor"
 
 urlpatterns = [
+    # The cohort (issue 14): the table (its htmx partial is the same URL), its CSV, its picture.
+    path("advisor/", cohort.cohort_table, name="cohort"),
+    path("advisor/cohort.csv", cohort.cohort_csv, name="cohort_csv"),
+    path("advisor/picture/", cohort.cohort_picture, name="cohort_picture"),
+    path("advisor/settings/", workspace.workspace_settings, name="workspace_settings"),
+    path("advisor/digest/stop/<str:token>/", workspace.digest_opt_out, name="digest_opt_out"),
+    # The former list of students: the cohort replaced it.
     path("students/", views.student_list, name="student_list"),
     path("students/<int:pk>/", student.student_detail, name="student_detail"),
     path("students/<int:pk>/timeline/", student.student_timeline, name="student_timeline"),

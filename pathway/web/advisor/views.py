@@ -1,9 +1,10 @@
-"""The advisor's list of students. One student's pages are in `student.py`, invitations in `invitations.py`."""
+"""The advisor's former list of students, now the cohort (`cohort.py`). One student's pages are in
+`student.py`, invitations in `invitations.py`."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from pathway.access import role_required
@@ -14,5 +15,5 @@ from pathway.models import User
 @role_required(User.Role.ADVISOR, User.Role.ADMIN)
 @require_GET
 def student_list(request):
-    students = User.objects.applicants_visible_to(request.user).select_related("profile__target_cycle")
-    return render(request, "advisor/student_list.html", {"students": students})
+    """Old links and bookmarks land on the cohort, which replaced this list."""
+    return redirect("advisor:cohort")

@@ -1,0 +1,191 @@
+"""The cohort table: an advisor's students with their progress, phase, next deadline, overdue count,
+risk flags and last activity, filtered, sorted and paged in SQL. Every per-student figure is a grouped
+aggregate or a correlated subquery of one statement, so a page costs the same queries for 10 students
+as for 2,000 (tests/pathway/test_advisor_cohort.py counts them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django import forms
+from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
+
+from milestones.models import ApplicantType, DeadlineKind, MatchCycle, Milestone, Phase
+from milestones.risks import COHORT_FLAGS
+
+from ..models import InterviewTarget, StudentRiskFlag, User
+
+OPEN = (Milestone.Status.NOT_STARTED, Milestone.Status.IN_PROGRESS)
+CLOSED = (Milestone.Status.DONE, Milestone.Status.WAIVED)
+PAGE_SIZE = 50
+ANY_RISK = "any"
+PHASE_LABELS = dict(Phase.choices)
+
+# sort key -> (column heading, ordering); "-key" sorts the other way.
+SORTS = {
+    "name": ("Student", ("name", "email")),
+    "progress": ("Progress", ("progress", "name")),
+    "phase": ("Current phase", ("phase_order", "name")),
+    "next_due": ("Next deadline", ("next_due", "name")),
+    "overdue": ("Overdue", ("overdue", "name")),
+    "risks": ("Risk flags", ("risk_count", "name")),
+    "activity": ("Last activity", ("last_activity", "name")),
+}
+DEFAULT_SORT = "-risks"
+
+
+class CohortFilter(forms.Form):
+    """The cohort's filters and sort, from the query string. A value that is not a choice is reported
+    next to its field and ignored (the table shows everyone for that filter)."""
+
+    cycle = forms.TypedChoiceField(label="Target Match", required=False, coerce=int, empty_value=None)
+    type = forms.ChoiceField(label="Applicant type", required=False)
+    specialty = forms.ChoiceField(label="Specialty", required=False)
+    risk = forms.ChoiceField(label="Risk", required=False)
+    phase = forms.ChoiceField(label="Current phase", required=False)
+    sort = forms.ChoiceField(required=False)
+
+    def __init__(self, data, *, specialties: list[str]):
+        super().__init__(data)
+        everyone = [("", "All")]
+        self.fields["cycle"].choices = everyone + [(c.year, c.name) for c in MatchCycle.objects.all()]
+        self.fields["type"].choices = everyone + list(ApplicantType.choices)
+        self.fields["specialty"].choices = everyone + [(s, s) for s in specialties]
+        self.fields["risk"].choices = [("", "All students"), (ANY_RISK, "Any risk flag")] + list(
+            COHORT_FLAGS.items()
+        )
+        self.fields["phase"].choices = everyone + list(Phase.choices) + [("finished", "Everything done")]
+        self.fields["sort"].choices = [(k, k) for key in SORTS for k in (key, f"-{key}")]
+
+    def value(self, name: str):
+        """The field's valid value, else None."""
+        if not self.is_bound:
+            return None
+        self.is_valid()
+        return self.cleaned_data.get(name) or None
+
+    def active(self) -> dict:
+        """The filters in use (for the export link, the pagination links and the summary)."""
+        return {
+            name: self.value(name)
+            for name in ("cycle", "type", "specialty", "risk", "phase")
+            if self.value(name)
+        }
+
+
+def visible_students(advisor):
+    return User.objects.filter(pk__in=User.objects.applicants_visible_to(advisor).values("pk"))
+
+
+def specialties_of(advisor) -> list[str]:
+    """Every specialty the advisor's students target, for the filter (one query)."""
+    lists = visible_students(advisor).exclude(profile=None).values_list("profile__specialties", flat=True)
+    return sorted({s for specialties in lists for s in specialties or [] if isinstance(s, str)})
+
+
+def annotate_cohort(students, *, now: datetime):
+    applicable = Q(milestones__is_applicable=True)
+    open_ = applicable & Q(milestones__status__in=OPEN)
+    task = ~Q(milestones__template__contingency=True) & ~Q(
+        milestones__template__deadline_kind=DeadlineKind.APPLICANT
+    )
+    first_open = Milestone.objects.filter(applicant=OuterRef("pk"), is_applicable=True, status__in=OPEN)
+    upcoming = first_open.filter(due_at__gte=now, template__contingency=False).order_by(
+        "due_at", "template__order"
+    )
+    flags = StudentRiskFlag.objects.active().filter(applicant=OuterRef("pk"))
+    return students.select_related("profile__target_cycle").annotate(
+        total=Count("milestones", filter=applicable),
+        done=Count("milestones", filter=applicable & Q(milestones__status__in=CLOSED)),
+        overdue=Count("milestones", filter=open_ & task & Q(milestones__due_at__lt=now)),
+        next_due=Min(
+            "milestones__due_at",
+            filter=open_ & Q(milestones__due_at__gte=now, milestones__template__contingency=False),
+        ),
+        last_activity=Max("milestones__updated_at"),
+        progress=Coalesce(F("done") * 100 / NullIf(F("total"), 0), Value(0), output_field=IntegerField()),
+        phase=Subquery(first_open.order_by("template__order").values("template__phase")[:1]),
+        phase_order=Subquery(first_open.order_by("template__order").values("template__order")[:1]),
+        next_title=Subquery(upcoming.values("template__title")[:1]),
+        risk_count=Coalesce(
+            Subquery(flags.values("applicant").annotate(n=Count("pk")).values("n")[:1]), Value(0)
+        ),
+    )
+
+
+def filter_cohort(students, form: CohortFilter):
+    if year := form.value("cycle"):
+        students = students.filter(profile__target_cycle__year=year)
+    if kind := form.value("type"):
+        students = students.filter(profile__applicant_type=kind)
+    if specialty := form.value("specialty"):
+        # The JSON list's text holds the quoted name: portable across PostgreSQL and SQLite.
+        students = students.filter(profile__specialties__icontains=f'"{specialty}"')
+    if risk := form.value("risk"):
+        flags = StudentRiskFlag.objects.active().filter(applicant=OuterRef("pk"))
+        students = students.filter(Exists(flags if risk == ANY_RISK else flags.filter(code=risk)))
+    if phase := form.value("phase"):
+        # No open step: everything is done (a student not yet onboarded has no steps at all).
+        students = (
+            students.filter(phase__isnull=True, total__gt=0)
+            if phase == "finished"
+            else students.filter(phase=phase)
+        )
+    return students
+
+
+def sort_cohort(students, sort: str | None):
+    sort = sort or DEFAULT_SORT
+    descending, key = sort.startswith("-"), sort.lstrip("-")
+    columns = SORTS[key][1]
+    first = F(columns[0]).desc(nulls_last=True) if descending else F(columns[0]).asc(nulls_last=True)
+    return students.order_by(first, *columns[1:], "pk")
+
+
+def cohort(advisor, form: CohortFilter, *, now: datetime):
+    """The advisor's students, annotated, filtered and sorted (a lazy queryset)."""
+    students = annotate_cohort(visible_students(advisor), now=now)
+    return sort_cohort(filter_cohort(students, form), form.value("sort"))
+
+
+@dataclass
+class Row:
+    student: User
+    flags: list[StudentRiskFlag] = field(default_factory=list)
+    target: InterviewTarget | None = None
+
+    @property
+    def labelled_flags(self) -> list[tuple[StudentRiskFlag, str]]:
+        return [(flag, flag_label(flag.code)) for flag in self.flags]
+
+    @property
+    def phase_label(self) -> str:
+        if self.student.phase:
+            return PHASE_LABELS.get(self.student.phase, self.student.phase)
+        return "Everything done" if self.student.total else "Not onboarded yet"
+
+
+def rows_for(advisor, students) -> list[Row]:
+    """Rows for a page (or an export) of students: their flags and the interview target of their first
+    specialty, in two queries whatever the number of rows."""
+    students = list(students)
+    flags: dict[int, list] = {}
+    for flag in (
+        StudentRiskFlag.objects.active()
+        .filter(applicant__in=[s.pk for s in students])
+        .order_by("severity", "code")
+    ):
+        flags.setdefault(flag.applicant_id, []).append(flag)
+    targets = {t.specialty: t for t in InterviewTarget.objects.filter(advisor=advisor)}
+    rows = []
+    for student in students:
+        profile = getattr(student, "profile", None)
+        specialty = next(iter(profile.specialties), None) if profile and profile.specialties else None
+        rows.append(Row(student, flags.get(student.pk, []), targets.get(specialty)))
+    return rows
+
+
+def flag_label(code: str) -> str:
+    return COHORT_FLAGS.get(code, code)
