@@ -220,6 +220,7 @@ def test_the_advisors_pages_speak_of_the_student_in_the_third_person(client, stu
     dashboard = client.get(reverse("advisor:student_detail", args=[student_data.pk])).text
     assert "Amira's pathway" in dashboard or "Amira Haddad's pathway" in dashboard
     assert "Your pathway" not in dashboard and "Change your profile" not in dashboard
+    assert "Certify their rank order list" in dashboard and "Certify your rank order list" not in dashboard
     timeline = client.get(reverse("advisor:student_timeline", args=[student_data.pk])).text
     assert "pathway on a timeline" in timeline and "Your pathway on a timeline" not in timeline
     assert reverse("advisor:student_milestone", args=[student_data.pk, "usmle_step2ck"]) in timeline

@@ -47,6 +47,14 @@ def third_person(text: str) -> str:
     return text
 
 
+def speak_of_the_student(milestones) -> None:
+    """Step titles speak to the applicant ("Certify your rank order list"); the advisor reads "their".
+    Changes the titles of these in-memory templates only, for this response; nothing is saved."""
+    for milestone in milestones:
+        if milestone is not None:
+            milestone.template.title = third_person(milestone.template.title)
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(
         label="Your comment",
@@ -64,6 +72,11 @@ def _hidden_keys(milestones: list[Milestone], shared: Shared) -> set[str]:
 def review_context(*, student, shared: Shared) -> dict:
     """The student's dashboard as their advisor sees it: third person, the unshared parts left out."""
     context = dashboard_context(applicant=student)
+    speak_of_the_student(context["milestones"])
+    if context.get("reachability") is not None:
+        context["reachability"] = replace(
+            context["reachability"], chain=[third_person(title) for title in context["reachability"].chain]
+        )
     hidden = _hidden_keys(context["milestones"], shared)
 
     def keep(milestone) -> bool:
@@ -82,6 +95,8 @@ def review_context(*, student, shared: Shared) -> dict:
         groups = [replace(g, deadlines=[d for d in g.deadlines if keep(d.milestone)]) for g in context["overdue_groups"]]
         context["overdue_groups"] = [g for g in groups if g.deadlines]
         context["contingencies"] = [m for m in context["contingencies"] if keep(m)]
+    if "titles" in context:
+        context["titles"] = {m.template.key: m.template.title for m in context["milestones"]}
     context.update(student=student, read_only=True, shared=shared)
     return context
 
@@ -107,6 +122,7 @@ def student_timeline(request, pk: int):
         return redirect("advisor:student_detail", pk=student.pk)
     milestones = list(Milestone.objects.of_applicant(student).order_by("template__order"))
     hidden = _hidden_keys(milestones, shared)
+    speak_of_the_student(milestones)
     chart = build_timeline(
         milestones=[m for m in milestones if m.template.key not in hidden],
         events=list(CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at")),
@@ -121,6 +137,14 @@ def student_timeline(request, pk: int):
 
 def _milestone_page(request, student, shared: Shared, milestone: Milestone, *, form=None, status=200):
     context = milestone_context(milestone=milestone, read_only=True, shared=shared)
+    if not shared.visa:  # a visa step is not there for this advisor, not even as a link
+        for name in ("requires", "needed_for"):
+            context[name] = [link for link in context[name] if not link.milestone.template.visa_route]
+    anchor = context.get("anchor")
+    speak_of_the_student(
+        [milestone, *(link.milestone for link in (*context["requires"], *context["needed_for"]))]
+        + ([anchor.milestone] if anchor is not None else [])
+    )
     context.update(student=student, comment_form=form or CommentForm())
     return render(request, "applicant/milestone_detail.html", context, status=status)
 
