@@ -43,4 +43,10 @@ class Command(BaseCommand):
             from milestones.demo import load_demo_pathway
 
             load_demo_pathway(applicant=users[User.Role.APPLICANT])
+        # The demo advisor's cohort (issue 14): about forty students, each in its own transaction.
+        from pathway.advising.demo import load_demo_cohort
+
+        created = load_demo_cohort(advisor=users[User.Role.ADVISOR])
+        if created:
+            self.stdout.write(f"Demo cohort: {created} students share their pathway with the demo advisor.")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
