@@ -17,9 +17,9 @@ from milestones import tasks
 from milestones.models import MilestoneComment
 
 from ..factories import PASSWORD, PlannedProfileFactory, UserFactory
+from ..mfa import fresh_totp_code
 from ..milestones import test_reminder_integration as reminder_it
 from ..milestones.test_reminder_integration import SMTPServer, free_port, wait_for
-from ..mfa import fresh_totp_code
 
 # The real worker and broker of the reminders' integration tests.
 broker, worker_env, workers = reminder_it.broker, reminder_it.worker_env, reminder_it.workers
