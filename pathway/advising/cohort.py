@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django import forms
-from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery
 
-from milestones.models import ApplicantType, DeadlineKind, MatchCycle, Milestone, Phase
+from milestones.models import ApplicantType, DeadlineKind, MatchCycle, Milestone, MilestoneTemplate, Phase
 from milestones.risks import COHORT_FLAGS
 
 from ..models import InterviewTarget, StudentRiskFlag, User
@@ -85,33 +84,38 @@ def specialties_of(advisor) -> list[str]:
     return sorted({s for specialties in lists for s in specialties or [] if isinstance(s, str)})
 
 
+def _per_student(milestones, aggregate):
+    """One figure of each student's own milestones, as a correlated subquery. Subqueries rather than a
+    GROUP BY over the join: PostgreSQL then computes only the figures the filters and the sort need for
+    every student, and the rest for the page's 50 alone (after the LIMIT)."""
+    return Subquery(milestones.order_by().values("applicant").annotate(value=aggregate).values("value")[:1])
+
+
 def annotate_cohort(students, *, now: datetime):
-    applicable = Q(milestones__is_applicable=True)
-    open_ = applicable & Q(milestones__status__in=OPEN)
-    task = ~Q(milestones__template__contingency=True) & ~Q(
-        milestones__template__deadline_kind=DeadlineKind.APPLICANT
-    )
-    first_open = Milestone.objects.filter(applicant=OuterRef("pk"), is_applicable=True, status__in=OPEN)
-    upcoming = first_open.filter(due_at__gte=now, template__contingency=False).order_by(
-        "due_at", "template__order"
-    )
-    flags = StudentRiskFlag.objects.active().filter(applicant=OuterRef("pk"))
+    mine = Milestone.objects.filter(applicant=OuterRef("pk"), is_applicable=True)
+    open_ = mine.filter(status__in=OPEN)
+    # A missed deadline counts as overdue only for a task (risks.is_task): not SOAP, not graduation.
+    # The templates as an uncorrelated IN (PostgreSQL hashes it once) rather than a join per student.
+    tasks = MilestoneTemplate.objects.filter(contingency=False).exclude(deadline_kind=DeadlineKind.APPLICANT)
+    overdue = open_.filter(due_at__lt=now, template__in=tasks.values("pk"))
+    upcoming = open_.filter(due_at__gte=now, template__in=MilestoneTemplate.objects.filter(contingency=False).values("pk"))
+    closed = Q(status__in=CLOSED)
+    # No Coalesce around these: Django would then put each subquery in the GROUP BY that the flags'
+    # count needs, and PostgreSQL would compute every one for every student. A student without such
+    # milestones gets None (shown as 0).
     return students.select_related("profile__target_cycle").annotate(
-        total=Count("milestones", filter=applicable),
-        done=Count("milestones", filter=applicable & Q(milestones__status__in=CLOSED)),
-        overdue=Count("milestones", filter=open_ & task & Q(milestones__due_at__lt=now)),
-        next_due=Min(
-            "milestones__due_at",
-            filter=open_ & Q(milestones__due_at__gte=now, milestones__template__contingency=False),
-        ),
-        last_activity=Max("milestones__updated_at"),
-        progress=Coalesce(F("done") * 100 / NullIf(F("total"), 0), Value(0), output_field=IntegerField()),
-        phase=Subquery(first_open.order_by("template__order").values("template__phase")[:1]),
-        phase_order=Subquery(first_open.order_by("template__order").values("template__order")[:1]),
-        next_title=Subquery(upcoming.values("template__title")[:1]),
-        risk_count=Coalesce(
-            Subquery(flags.values("applicant").annotate(n=Count("pk")).values("n")[:1]), Value(0)
-        ),
+        total=_per_student(mine, Count("pk")),
+        done=_per_student(mine, Count("pk", filter=closed)),
+        progress=_per_student(mine, Count("pk", filter=closed) * 100 / Count("pk")),
+        overdue=_per_student(overdue, Count("pk")),
+        next_due=_per_student(upcoming, Min("due_at")),
+        last_activity=_per_student(mine, Max("updated_at")),
+        phase=Subquery(open_.order_by("template__order").values("template__phase")[:1]),
+        phase_order=Subquery(open_.order_by("template__order").values("template__order")[:1]),
+        next_title=Subquery(upcoming.order_by("due_at", "template__order").values("template__title")[:1]),
+        # A join and a count, not a subquery: a student has few flags, so grouping the join costs little,
+        # where a subquery per student made PostgreSQL scan the small flags table 2,000 times.
+        risk_count=Count("risk_flags", filter=Q(risk_flags__cleared_at__isnull=True)),
     )
 
 
