@@ -167,6 +167,23 @@ def test_ending_access_makes_every_url_of_the_student_404_on_the_next_request(cl
     assert "No advisor can see your pathway" in other.get(reverse("applicant:settings")).text
 
 
+@pytest.mark.parametrize("state", ["pending", "ended", "declined"])
+def test_an_advisor_without_an_active_sharing_gets_404_on_every_url_of_the_student(client, amira_profile, state):
+    from django.utils import timezone
+
+    amira = amira_profile.user
+    advisor = UserFactory(advisor=True)
+    now = timezone.now()
+    stamps = {"pending": {}, "ended": {"accepted_at": now, "ended_at": now}, "declined": {"ended_at": now}}[state]
+    AdvisorAssignment.objects.create(advisor=advisor, applicant=amira, **stamps)
+    client.force_login(advisor)
+    for url in student_urls(amira):
+        assert client.get(url).status_code == 404, url
+    comment = reverse("advisor:student_comment", args=[amira.pk, "usmle_step2ck"])
+    assert client.post(comment, {"body": "Hello"}).status_code == 404
+    assert not MilestoneComment.objects.exists()
+
+
 def test_a_student_cannot_end_or_change_anyone_elses_sharing(client, amira_profile, carla, sharing):
     client.force_login(carla)
     assert client.post(reverse("applicant:sharing_end", args=[sharing.pk])).status_code == 404

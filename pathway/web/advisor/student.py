@@ -145,7 +145,7 @@ def _milestone_page(request, student, shared: Shared, milestone: Milestone, *, f
         [milestone, *(link.milestone for link in (*context["requires"], *context["needed_for"]))]
         + ([anchor.milestone] if anchor is not None else [])
     )
-    context.update(student=student, comment_form=form or CommentForm())
+    context.update(student=student, comment_form=(form or CommentForm()) if request.user.is_advisor else None)
     return render(request, "applicant/milestone_detail.html", context, status=status)
 
 
@@ -165,7 +165,7 @@ def student_milestone(request, pk: int, key: str):
 def student_comment(request, pk: int, key: str):
     """Leave a comment on a student's milestone; the student gets one email about it."""
     student, shared = get_student_for(request.user, pk)
-    if student == request.user:
+    if not request.user.is_advisor:  # comments come from the student's advisors, not from admins
         raise Http404
     milestone = get_student_milestone_for(request.user, student, shared, key)
     form = CommentForm(request.POST)
