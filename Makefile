@@ -61,6 +61,7 @@ fuzz: $(VENV)/.installed-test  ## fuzz the JSON API from its OpenAPI schema (sch
 
 bench: $(VENV)/.installed-test  ## benchmarks (PostgreSQL via DATABASE_URL); results go to BENCHMARKS.md
 	$(PY) bench/run.py
+	$(PY) bench/run.py cohort
 
 shell: $(VENV)/.installed  ## a Django shell
 	$(PY) manage.py shell

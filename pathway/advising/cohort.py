@@ -79,9 +79,19 @@ def visible_students(advisor):
 
 
 def specialties_of(advisor) -> list[str]:
-    """Every specialty the advisor's students target, for the filter (one query)."""
+    """Every specialty the advisor's students target, for the filter (one query over the distinct
+    lists, not one row per student)."""
     lists = visible_students(advisor).exclude(profile=None).values_list("profile__specialties", flat=True)
-    return sorted({s for specialties in lists for s in specialties or [] if isinstance(s, str)})
+    return sorted({s for specialties in lists.order_by().distinct() for s in specialties or [] if isinstance(s, str)})
+
+
+def _open_steps():
+    return Milestone.objects.filter(applicant=OuterRef("pk"), is_applicable=True, status__in=OPEN)
+
+
+def _phase():
+    """The phase of the student's first open step in pathway order (None when none is open)."""
+    return Subquery(_open_steps().order_by("template__order").values("template__phase")[:1])
 
 
 def _per_student(milestones, aggregate):
@@ -110,7 +120,7 @@ def annotate_cohort(students, *, now: datetime):
         overdue=_per_student(overdue, Count("pk")),
         next_due=_per_student(upcoming, Min("due_at")),
         last_activity=_per_student(mine, Max("updated_at")),
-        phase=Subquery(open_.order_by("template__order").values("template__phase")[:1]),
+        phase=_phase(),
         phase_order=Subquery(open_.order_by("template__order").values("template__order")[:1]),
         next_title=Subquery(upcoming.order_by("due_at", "template__order").values("template__title")[:1]),
         # A join and a count, not a subquery: a student has few flags, so grouping the join costs little,
@@ -131,12 +141,11 @@ def filter_cohort(students, form: CohortFilter):
         flags = StudentRiskFlag.objects.active().filter(applicant=OuterRef("pk"))
         students = students.filter(Exists(flags if risk == ANY_RISK else flags.filter(code=risk)))
     if phase := form.value("phase"):
-        # No open step: everything is done (a student not yet onboarded has no steps at all).
-        students = (
-            students.filter(phase__isnull=True, total__gt=0)
-            if phase == "finished"
-            else students.filter(phase=phase)
-        )
+        if phase == "finished":  # no open step left (a student not yet onboarded has no steps at all)
+            any_step = Milestone.objects.filter(applicant=OuterRef("pk"), is_applicable=True)
+            students = students.filter(Exists(any_step), ~Exists(_open_steps()))
+        else:
+            students = students.alias(phase_now=_phase()).filter(phase_now=phase)
     return students
 
 
@@ -150,8 +159,13 @@ def sort_cohort(students, sort: str | None):
 
 def cohort(advisor, form: CohortFilter, *, now: datetime):
     """The advisor's students, annotated, filtered and sorted (a lazy queryset)."""
-    students = annotate_cohort(visible_students(advisor), now=now)
-    return sort_cohort(filter_cohort(students, form), form.value("sort"))
+    students = annotate_cohort(filter_cohort(visible_students(advisor), form), now=now)
+    return sort_cohort(students, form.value("sort"))
+
+
+def cohort_students(advisor, form: CohortFilter):
+    """The students the filters select, without the table's figures (for the cohort picture)."""
+    return filter_cohort(visible_students(advisor), form)
 
 
 @dataclass

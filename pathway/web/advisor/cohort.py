@@ -25,6 +25,7 @@ from pathway.advising.cohort import (
     SORTS,
     CohortFilter,
     cohort,
+    cohort_students,
     flag_label,
     rows_for,
     specialties_of,
@@ -160,7 +161,7 @@ def cohort_picture(request):
     """The funnel of milestones passed and the coming weeks' deadlines, as SVG and as tables."""
     form = _filter_form(request)
     now = timezone.now()
-    students = cohort(request.user, form, now=now).order_by()
+    students = cohort_students(request.user, form)
     steps = funnel(students)
     weeks = coming_weeks(students, now=now)
     context = {
