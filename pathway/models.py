@@ -235,6 +235,22 @@ class AdvisorInvitation(models.Model):
     shares_scores = models.BooleanField("share exam scores", default=True)
     shares_visa = models.BooleanField("share visa details", default=True)
     shares_notes = models.BooleanField("share private notes", default=False)
+    # The one email to the invited address, delivered like a reminder (claim, send, mark; the sweeper
+    # for stuck and failed ones): the same delivery columns.
+    status = models.CharField(
+        "email status",
+        max_length=12,
+        default="planned",
+        choices=[(s, s.capitalize()) for s in ("planned", "sending", "sent", "failed", "cancelled")],
+        help_text="Of the invitation email (the invitation itself is open, accepted or withdrawn).",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     objects = AdvisorInvitationQuerySet.as_manager()
 
@@ -248,6 +264,7 @@ class AdvisorInvitation(models.Model):
                 name="one_open_invitation_per_address",
             )
         ]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="invitation_email_status_idx")]
 
     def __str__(self):
         return f"{self.applicant} invites {self.email}"

@@ -327,6 +327,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 900.0,
         "options": {"expires": 880},
     },
+    # Invitation emails to advisors: stuck or failed ones back to the queue (never lost).
+    "every-5-min-requeue-invitation-emails": {
+        "task": "pathway.tasks.requeue_invitation_emails",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "hourly-plan-advisor-digests": {
         "task": "pathway.tasks.plan_advisor_digests",
         "schedule": 3600.0,

@@ -3,7 +3,8 @@ what each advisor may see, ending access, and an admin's bulk assignment from CS
 
 Every change is a small transactional service with keyword-only arguments; the views, the admin and
 the tests go through them. Refusals raise `SharingError` with a message for the person, and change
-nothing.
+nothing. The invitation's one email goes out like a reminder (claim, send, mark; retries, then the
+sweeper), enqueued by `pathway.tasks` after commit.
 """
 
 from __future__ import annotations
@@ -11,11 +12,21 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
+
+from milestones.reminders import smtp
+from milestones.reminders.delivery import claim, describe, refused_for_good, release
+from milestones.reminders.schedule import next_retry_at
+from milestones.reminders.sweeping import stuck_after
+from pathway.lib.emails import send_templated_email
+from pathway.lib.urls import absolute_url
 
 from .models import AdvisorAssignment, AdvisorInvitation, User
 
@@ -210,3 +221,79 @@ def bulk_assign(*, text: str, dry_run: bool = True) -> BulkResult:
         return result
     result.created = len(result.to_assign)
     return result
+
+
+# --- The invitation email ---------------------------------------------------------------------------
+
+INVITATION_KIND = "invitation"  # the Message-ID's prefix
+# An invitation email is news for a while: after this the sweeper stops retrying a failed one (the
+# advisor still finds the invitation on their Invitations page).
+INVITATION_EMAIL_WINDOW = timedelta(days=7)
+
+
+def deliver_invitation(*, invitation_id: int, mailer=None) -> str:
+    """Claim, re-check, send and mark the email to an invited advisor; returns what happened."""
+    now = timezone.now()
+    if not claim(AdvisorInvitation, invitation_id, now, kind=INVITATION_KIND):
+        return "skipped"  # sent, cancelled, or another worker holds it
+    invitation = AdvisorInvitation.objects.select_related("applicant").get(pk=invitation_id)
+    if invitation.accepted_at or invitation.withdrawn_at or not invitation.applicant.is_active:
+        AdvisorInvitation.objects.filter(pk=invitation_id, status="sending").update(
+            status="cancelled", last_error="invitation no longer open"
+        )
+        return "cancelled"
+    try:
+        with smtp.connection(mailer) as connection:
+            send_templated_email(
+                "advisor_invitation",
+                to=[invitation.email],
+                context={
+                    "applicant": invitation.applicant,
+                    "invitation": invitation,
+                    "url": absolute_url("advisor:invitations"),
+                    "site_url": settings.SITE_URL,
+                },
+                headers={"Message-ID": invitation.message_id, "Auto-Submitted": "auto-generated"},
+                mailer=connection,
+            )
+    except BaseException as exc:
+        release(AdvisorInvitation, invitation_id, exc)
+        raise
+    AdvisorInvitation.objects.filter(pk=invitation_id, status="sending").update(
+        status="sent", sent_at=timezone.now(), last_error="", retry_at=None
+    )
+    return "sent"
+
+
+def mark_invitation_failed(*, invitation_id: int, error: BaseException) -> None:
+    """The send task's retries ran out: failed, with the sweeper's next try while the invitation is new."""
+    row = AdvisorInvitation.objects.filter(pk=invitation_id, status="planned").first()
+    if row is None:
+        return
+    give_up_at = row.created_at + INVITATION_EMAIL_WINDOW
+    retry_at = None if refused_for_good(error) else next_retry_at(timezone.now(), row.failures + 1, give_up_at)
+    AdvisorInvitation.objects.filter(pk=invitation_id, status="planned").update(
+        status="failed", last_error=describe(error), failures=F("failures") + 1, retry_at=retry_at
+    )
+
+
+@transaction.atomic
+def requeue_invitation_emails(*, now: datetime | None = None) -> list[int]:
+    """The sweeper for invitation emails: stuck ones ("sending" past the stuck delay: the worker died)
+    and failed ones whose retry time has come go back to "planned"; returns every planned one nobody is
+    working on, for the caller to enqueue after commit (a second message is harmless: the claim)."""
+    now = now or timezone.now()
+    cutoff = now - stuck_after()
+    stuck = list(
+        AdvisorInvitation.objects.select_for_update(skip_locked=True)
+        .filter(status="sending", claimed_at__lt=cutoff)
+        .values_list("pk", flat=True)
+    )
+    due = list(
+        AdvisorInvitation.objects.select_for_update(skip_locked=True)
+        .filter(status="failed", retry_at__lte=now)
+        .values_list("pk", flat=True)
+    )
+    AdvisorInvitation.objects.filter(pk__in=stuck + due).update(status="planned", retry_at=None)
+    idle = Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff) | Q(pk__in=stuck + due)
+    return list(AdvisorInvitation.objects.filter(idle, status="planned").values_list("pk", flat=True))

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from milestones import tasks
 from milestones.models import ApplicantProfile, MatchCycle, Milestone, MilestoneComment, MilestoneTemplate
-from pathway.models import AdvisorAssignment, User
+from pathway.models import AdvisorAssignment, AdvisorInvitation, User
 
 from . import test_reminder_integration as reminder_it
 from .test_reminder_integration import SMTPServer, free_port, queue_drained, wait_for
@@ -83,3 +83,31 @@ def test_a_comment_email_waits_out_an_smtp_outage_and_arrives_once(broker, worke
         )
         worker.stop()
     assert [mid for mid, _ in smtp.recorder.received] == [f"<comment-{comment.pk}@pathway.localhost>"]
+
+
+def test_an_invitation_email_published_twice_reaches_the_advisor_exactly_once(broker, workers, monkeypatch):
+    from pathway import tasks as pathway_tasks
+
+    _, app, client = broker
+    cycle, _ = MatchCycle.objects.get_or_create(year=2027, defaults={"name": "2027 Match"})
+    student = User.objects.create_user("student@example.com", name="Sara Student")
+    ApplicantProfile.objects.create(
+        user=student, applicant_type="NON_US_IMG", graduation_date="2025-06-30", target_cycle=cycle,
+        time_zone="UTC", calendar_token="token-sara",
+    )  # fmt: skip
+    monkeypatch.setattr(
+        pathway_tasks,
+        "enqueue_invitation_emails",
+        lambda ids: [
+            app.send_task("pathway.tasks.send_invitation_email", args=[pk], queue="default") for pk in [*ids, *ids]
+        ],
+    )
+    with SMTPServer(free_port()) as smtp:
+        worker = workers(smtp.port)
+        invitation = pathway_tasks.invite_and_enqueue(applicant=student, email="nadia@school.example")
+        wait_for(lambda: smtp.recorder.count() >= 1 and queue_drained(client), "the email", worker.tail)
+        wait_for(lambda: AdvisorInvitation.objects.get(pk=invitation.pk).status == "sent", "marked sent", worker.tail)
+        worker.stop()
+    assert Counter(smtp.recorder.received) == Counter(
+        {(f"<invitation-{invitation.pk}@pathway.localhost>", "nadia@school.example"): 1}
+    )

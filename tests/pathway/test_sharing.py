@@ -402,3 +402,61 @@ def test_the_admin_bulk_page_dry_runs_then_assigns(client, root, people):
     assert AdvisorAssignment.objects.pending().count() == 1
     bad = client.post(url, {"file": SimpleUploadedFile("a.csv", b"\xff\xfe\x00bad"), "assign": "Assign"})
     assert bad.status_code == 200 and "UTF-8" in bad.text
+
+
+# --- The invitation email -------------------------------------------------------------------------
+
+
+def test_inviting_enqueues_one_email_after_commit_and_not_again_for_the_same_address(
+    client, amira_profile, monkeypatch, django_capture_on_commit_callbacks, mailoutbox
+):
+    from pathway import tasks
+    from pathway.sharing import deliver_invitation
+
+    sent: list[list[int]] = []
+    monkeypatch.setattr(tasks, "enqueue_invitation_emails", sent.append)
+    client.force_login(amira_profile.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("applicant:sharing_invite"), {"email": "nadia@school.example", "shares_scores": "on"})
+    invitation = AdvisorInvitation.objects.get()
+    assert sent == [[invitation.pk]]
+
+    assert deliver_invitation(invitation_id=invitation.pk) == "sent"
+    assert deliver_invitation(invitation_id=invitation.pk) == "skipped"
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["nadia@school.example"] and "Amira Haddad" in message.subject
+    assert "exam scores" in message.body and "private notes" not in message.body
+    assert message.extra_headers["Message-ID"] == f"<invitation-{invitation.pk}@pathway.localhost>"
+
+    with django_capture_on_commit_callbacks(execute=True):  # the same address again: new choices, no email
+        client.post(reverse("applicant:sharing_invite"), {"email": "nadia@school.example"})
+    assert sent == [[invitation.pk]] and AdvisorInvitation.objects.count() == 1
+
+
+def test_a_withdrawn_invitations_email_is_cancelled(amira_profile, mailoutbox):
+    from pathway.sharing import deliver_invitation, withdraw_invitation
+
+    invitation = invite_advisor(applicant=amira_profile.user, email="nadia@school.example")
+    withdraw_invitation(invitation=invitation)
+    assert deliver_invitation(invitation_id=invitation.pk) == "cancelled"
+    assert mailoutbox == []
+
+
+def test_a_failed_invitation_email_is_retried_by_the_sweeper(amira_profile):
+    import smtplib
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pathway.sharing import mark_invitation_failed, requeue_invitation_emails
+
+    invitation = invite_advisor(applicant=amira_profile.user, email="nadia@school.example")
+    mark_invitation_failed(invitation_id=invitation.pk, error=smtplib.SMTPServerDisconnected("down"))
+    invitation.refresh_from_db()
+    assert invitation.status == "failed" and invitation.retry_at is not None
+    assert requeue_invitation_emails(now=invitation.retry_at + timedelta(seconds=1)) == [invitation.pk]
+    invitation.refresh_from_db()
+    assert invitation.status == "planned"
+    AdvisorInvitation.objects.filter(pk=invitation.pk).update(status="sending", claimed_at=timezone.now())
+    assert requeue_invitation_emails(now=timezone.now() + timedelta(hours=2)) == [invitation.pk]

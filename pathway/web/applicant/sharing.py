@@ -15,10 +15,10 @@ from pathway.sharing import (
     SharingError,
     accept_assignment,
     end_assignment,
-    invite_advisor,
     update_sharing,
     withdraw_invitation,
 )
+from pathway.tasks import invite_and_enqueue
 
 
 class SharingChoicesForm(forms.Form):
@@ -65,7 +65,7 @@ def sharing_invite(request):
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
-            invitation = invite_advisor(
+            invitation = invite_and_enqueue(
                 applicant=request.user, email=form.cleaned_data["email"], shares=form.shares()
             )
         except SharingError as exc:
