@@ -1,7 +1,7 @@
 """Issue 14's first "Done means", in headless Chromium as people would do it: a student invites a new
 advisor; the advisor logs in (password, then an authenticator code), accepts, filters the cohort to the
 students at risk, opens one and comments on a milestone; the student sees the comment and exactly one
-email reaches a loopback SMTP server (a real Celery worker delivers it); the student ends the access,
+email reaches a loopback SMTP server (a real Celery worker delivers it, as it delivered the invitation); the student ends the access,
 and the advisor gets 404 on every URL of that student at once. axe-core checks every page on the way.
 """
 
@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from milestones import tasks
 from milestones.models import MilestoneComment
+from pathway import tasks as pathway_tasks
 
 from ..factories import PASSWORD, PlannedProfileFactory, UserFactory
 from ..mfa import fresh_totp_code
@@ -81,6 +82,11 @@ def test_an_advisor_comments_and_loses_access_when_the_student_ends_it(
         "enqueue_comment_emails",
         lambda ids: [app.send_task("milestones.tasks.send_comment_email", args=[pk], queue="default") for pk in ids],
     )
+    monkeypatch.setattr(
+        pathway_tasks,
+        "enqueue_invitation_emails",
+        lambda ids: [app.send_task("pathway.tasks.send_invitation_email", args=[pk], queue="default") for pk in ids],
+    )
 
     with SMTPServer(free_port()) as smtp:
         worker = workers(smtp.port)
@@ -97,6 +103,8 @@ def test_an_advisor_comments_and_loses_access_when_the_student_ends_it(
         student.get_by_role("button", name="Send invitation").click()
         expect(student.get_by_role("status")).to_contain_text(f"Invitation sent to {ADVISOR_EMAIL}")
         screenshot(student, "1-invited", full_page=True)
+        wait_for(lambda: smtp.recorder.count() >= 1, "the invitation email", worker.tail)
+        assert [rcpt for _, rcpt in smtp.recorder.received] == [ADVISOR_EMAIL]
 
         # The new advisor logs in (password, then a code from the authenticator app) and accepts.
         page = new_context().new_page()
@@ -148,10 +156,9 @@ def test_an_advisor_comments_and_loses_access_when_the_student_ends_it(
         expect(student.locator(f"#comment-{comment.pk}")).to_contain_text("Nadia Advisor")
         axe.check(student, what="the student's milestone with the comment")
         screenshot(student, "4-student-sees-comment", full_page=True)
-        assert Counter(smtp.recorder.received) == Counter(
-            {(f"<comment-{comment.pk}@pathway.localhost>", amira.email): 1}
-        )
-        message = smtp.recorder.messages[0]
+        to_amira = [(mid, rcpt) for mid, rcpt in smtp.recorder.received if rcpt == amira.email]
+        assert Counter(to_amira) == Counter({(f"<comment-{comment.pk}@pathway.localhost>", amira.email): 1})
+        message = smtp.recorder.messages[-1]
         assert "Nadia Advisor" in message["Subject"]
         assert COMMENT in message.get_body(("plain",)).get_content()
 
@@ -176,7 +183,7 @@ def test_an_advisor_comments_and_loses_access_when_the_student_ends_it(
         expect(page.locator("#cohort-table").get_by_role("link", name="Amira Haddad")).to_have_count(0)
         screenshot(page, "5-gone", full_page=True)
         assert MilestoneComment.objects.count() == 1
-        assert len(smtp.recorder.received) == 1
+        assert len(smtp.recorder.received) == 2  # the invitation to the advisor, the comment to amira
         worker.stop()
 
     axe.assert_clean()
