@@ -21,6 +21,8 @@ CLOSED = (Milestone.Status.DONE, Milestone.Status.WAIVED)
 PAGE_SIZE = 50
 ANY_RISK = "any"
 PHASE_LABELS = dict(Phase.choices)
+# The table's narrow column: the types as advisors say them.
+SHORT_TYPES = {"US_MD": "US MD", "US_DO": "US DO", "US_IMG": "US IMG", "NON_US_IMG": "Non-US IMG"}
 
 # sort key -> (column heading, ordering); "-key" sorts the other way.
 SORTS = {
@@ -173,6 +175,11 @@ class Row:
     student: User
     flags: list[StudentRiskFlag] = field(default_factory=list)
     target: InterviewTarget | None = None
+
+    @property
+    def short_type(self) -> str:
+        profile = getattr(self.student, "profile", None)
+        return SHORT_TYPES.get(profile.applicant_type, "") if profile else "Not onboarded yet"
 
     @property
     def labelled_flags(self) -> list[tuple[StudentRiskFlag, str]]:

@@ -176,7 +176,7 @@ def cohort_picture(request):
     return render(request, "advisor/cohort_picture.html", context)
 
 
-BAR_HEIGHT, GAP, LABEL_WIDTH, BAR_WIDTH = 22, 8, 300, 360
+BAR_HEIGHT, GAP, LABEL_WIDTH, BAR_WIDTH = 22, 8, 320, 360
 
 
 def funnel_chart(steps) -> dict:
