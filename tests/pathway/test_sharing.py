@@ -460,3 +460,17 @@ def test_a_failed_invitation_email_is_retried_by_the_sweeper(amira_profile):
     assert invitation.status == "planned"
     AdvisorInvitation.objects.filter(pk=invitation.pk).update(status="sending", claimed_at=timezone.now())
     assert requeue_invitation_emails(now=timezone.now() + timedelta(hours=2)) == [invitation.pk]
+
+
+def test_the_students_data_export_holds_their_advisors_comments_escaped(client, amira_profile, ben, sharing):
+    from milestones.services import add_comment
+
+    milestone = Milestone.objects.get(applicant=amira_profile.user, template__key="usmle_step2ck")
+    add_comment(milestone=milestone, author=ben, body="=HYPERLINK(\"http://evil.example\")")
+    client.force_login(amira_profile.user)
+    data = client.get(reverse("applicant:export_json")).json()
+    step2 = next(m for m in data["milestones"] if m["key"] == "usmle_step2ck")
+    assert [c["author_name"] for c in step2["advisor_comments"]] == ["Ben Okafor"]
+    response = client.get(reverse("applicant:export_csv"))
+    csv_text = (b"".join(response.streaming_content) if response.streaming else response.content).decode()
+    assert "Advisor comments" in csv_text and "'=HYPERLINK" in csv_text
