@@ -103,7 +103,8 @@ def _per_student(milestones, aggregate):
     return Subquery(milestones.order_by().values("applicant").annotate(value=aggregate).values("value")[:1])
 
 
-def annotate_cohort(students, *, now: datetime):
+def figures(*, now: datetime) -> dict:
+    """name -> the expression of each per-student figure of the table."""
     mine = Milestone.objects.filter(applicant=OuterRef("pk"), is_applicable=True)
     open_ = mine.filter(status__in=OPEN)
     # A missed deadline counts as overdue only for a task (risks.is_task): not SOAP, not graduation.
@@ -115,20 +116,24 @@ def annotate_cohort(students, *, now: datetime):
     # No Coalesce around these: Django would then put each subquery in the GROUP BY that the flags'
     # count needs, and PostgreSQL would compute every one for every student. A student without such
     # milestones gets None (shown as 0).
-    return students.select_related("profile__target_cycle").annotate(
-        total=_per_student(mine, Count("pk")),
-        done=_per_student(mine, Count("pk", filter=closed)),
-        progress=_per_student(mine, Count("pk", filter=closed) * 100 / Count("pk")),
-        overdue=_per_student(overdue, Count("pk")),
-        next_due=_per_student(upcoming, Min("due_at")),
-        last_activity=_per_student(mine, Max("updated_at")),
-        phase=_phase(),
-        phase_order=Subquery(open_.order_by("template__order").values("template__order")[:1]),
-        next_title=Subquery(upcoming.order_by("due_at", "template__order").values("template__title")[:1]),
+    return {
+        "total": _per_student(mine, Count("pk")),
+        "done": _per_student(mine, Count("pk", filter=closed)),
+        "progress": _per_student(mine, Count("pk", filter=closed) * 100 / Count("pk")),
+        "overdue": _per_student(overdue, Count("pk")),
+        "next_due": _per_student(upcoming, Min("due_at")),
+        "last_activity": _per_student(mine, Max("updated_at")),
+        "phase": _phase(),
+        "phase_order": Subquery(open_.order_by("template__order").values("template__order")[:1]),
+        "next_title": Subquery(upcoming.order_by("due_at", "template__order").values("template__title")[:1]),
         # A join and a count, not a subquery: a student has few flags, so grouping the join costs little,
         # where a subquery per student made PostgreSQL scan the small flags table 2,000 times.
-        risk_count=Count("risk_flags", filter=Q(risk_flags__cleared_at__isnull=True)),
-    )
+        "risk_count": Count("risk_flags", filter=Q(risk_flags__cleared_at__isnull=True)),
+    }
+
+
+def annotate_cohort(students, *, now: datetime):
+    return students.select_related("profile__target_cycle").annotate(**figures(now=now))
 
 
 def filter_cohort(students, form: CohortFilter):
@@ -151,18 +156,35 @@ def filter_cohort(students, form: CohortFilter):
     return students
 
 
-def sort_cohort(students, sort: str | None):
+def _ordering(sort: str | None):
     sort = sort or DEFAULT_SORT
     descending, key = sort.startswith("-"), sort.lstrip("-")
     columns = SORTS[key][1]
     first = F(columns[0]).desc(nulls_last=True) if descending else F(columns[0]).asc(nulls_last=True)
-    return students.order_by(first, *columns[1:], "pk")
+    return [first, *columns[1:], "pk"]
 
 
 def cohort(advisor, form: CohortFilter, *, now: datetime):
-    """The advisor's students, annotated, filtered and sorted (a lazy queryset)."""
+    """The advisor's students, annotated, filtered and sorted (a lazy queryset; the CSV export)."""
     students = annotate_cohort(filter_cohort(visible_students(advisor), form), now=now)
-    return sort_cohort(students, form.value("sort"))
+    return students.order_by(*_ordering(form.value("sort")))
+
+
+def cohort_ids(advisor, form: CohortFilter, *, now: datetime):
+    """The ids of the students the filters select, in the table's order: only the figure the sort needs
+    is computed for every student (a lazy queryset, for the paginator)."""
+    key = (form.value("sort") or DEFAULT_SORT).lstrip("-")
+    column = SORTS[key][1][0]
+    students = filter_cohort(visible_students(advisor), form)
+    if column not in ("name", "email"):
+        students = students.annotate(**{column: figures(now=now)[column]})
+    return students.order_by(*_ordering(form.value("sort"))).values_list("pk", flat=True)
+
+
+def students_in_order(ids: list[int], *, now: datetime) -> list[User]:
+    """One page's students with every figure, in the order of `ids` (one query)."""
+    by_pk = {s.pk: s for s in annotate_cohort(User.objects.filter(pk__in=ids), now=now).order_by()}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
 def cohort_students(advisor, form: CohortFilter):
@@ -194,7 +216,9 @@ class Row:
 
 def rows_for(advisor, students) -> list[Row]:
     """Rows for a page (or an export) of students: their flags and the interview target of their first
-    specialty, in two queries whatever the number of rows."""
+    specialty, in two queries whatever the number of rows. (Reading the page's students in two steps,
+    `cohort_ids` then `students_in_order`, keeps PostgreSQL from computing every figure for the rows an
+    OFFSET skips.)"""
     students = list(students)
     flags: dict[int, list] = {}
     for flag in (

@@ -25,10 +25,12 @@ from pathway.advising.cohort import (
     SORTS,
     CohortFilter,
     cohort,
+    cohort_ids,
     cohort_students,
     flag_label,
     rows_for,
     specialties_of,
+    students_in_order,
     visible_students,
 )
 from pathway.advising.picture import coming_weeks, funnel
@@ -68,11 +70,11 @@ def cohort_table(request):
     """The cohort dashboard (`advisor:cohort`); with htmx, the table partial alone."""
     form = _filter_form(request)
     now = timezone.now()
-    page = Paginator(cohort(request.user, form, now=now), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(cohort_ids(request.user, form, now=now), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,
-        "rows": rows_for(request.user, page.object_list),
+        "rows": rows_for(request.user, students_in_order(list(page.object_list), now=now)),
         "headers": _headers(form),
         "filters": _query(form.active()),
         "sorted_filters": _query(form.active(), sort=form.value("sort")),
