@@ -9,8 +9,10 @@ deadline coming close) and for one student whenever their milestones change (`re
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import datetime
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +21,9 @@ from milestones.risks import cohort_risks
 from ..models import StudentRiskFlag, User
 
 BATCH = 250
+# Up to this many students changed in one transaction are judged at once, after the commit.
+INLINE_LIMIT = 20
+log = logging.getLogger(__name__)
 
 
 def refresh_risk_flags(*, applicant_ids=None, now: datetime | None = None) -> int:
@@ -62,17 +67,28 @@ def refresh_after_commit(applicant_id: int) -> None:
     if not connection.in_atomic_block:
         refresh_risk_flags(applicant_ids=[applicant_id])
         return
-    pending = connection.__dict__.setdefault("_risk_flag_ids", set())
-    pending.add(applicant_id)
-    if not any(getattr(entry[1], "func", None) is _flush for entry in connection.run_on_commit):
-        transaction.on_commit(functools.partial(_flush, connection))
+    connection.__dict__.setdefault("_risk_flag_ids", set()).add(applicant_id)
+    # One callback per transaction: registered unless this transaction's is still waiting (a rollback
+    # drops it from run_on_commit; once it has run, it unregistered itself).
+    waiting = connection.__dict__.get("_risk_flag_flush")
+    if waiting is None or not any(entry[1] is waiting for entry in connection.run_on_commit):
+        waiting = connection._risk_flag_flush = functools.partial(_flush, connection)
+        transaction.on_commit(waiting)
 
 
 def _flush(connection) -> None:
     # Ids left by a rolled-back transaction ride along with the next one: one refresh too many, never one
     # too few.
+    connection._risk_flag_flush = None
     ids, connection._risk_flag_ids = connection.__dict__.get("_risk_flag_ids", set()), set()
-    if ids:
+    if len(ids) > INLINE_LIMIT:
+        # A recompute of a whole cycle (an admin moved an event): the worker judges them, not the request.
+        # By name, as this layer does not import the tasks; if the broker is down, beat's next tick catches up.
+        try:
+            current_app.send_task("pathway.tasks.refresh_risk_flags")
+        except Exception:  # noqa: BLE001 (any broker error: the periodic refresh covers it)
+            log.warning("could not enqueue a risk flag refresh for %d students; beat will", len(ids))
+    elif ids:
         refresh_risk_flags(applicant_ids=ids)
 
 

@@ -157,3 +157,25 @@ def test_the_settings_page_sets_interview_targets_and_the_digest(client, pathway
     client.force_login(stranger)
     client.post(url, {"action": "remove", "pk": target.pk})
     assert advisor.interview_targets.exists()  # not the stranger's to remove
+
+
+@pytest.mark.django_db
+def test_a_change_to_many_students_is_left_to_the_worker(pathway_data, django_capture_on_commit_callbacks, monkeypatch):
+    from celery import current_app
+
+    from pathway.advising import flags
+
+    from .cohort_world import seed_cohort
+
+    sent = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, *a, **k: sent.append(name))
+    judged = []
+    monkeypatch.setattr(flags, "refresh_risk_flags", lambda **kwargs: judged.append(kwargs))
+    students = seed_cohort(UserFactory(advisor=True), flags.INLINE_LIMIT + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        for milestone in Milestone.objects.filter(applicant__in=students, template__key="rank_order_list"):
+            milestone.save()
+    assert sent == ["pathway.tasks.refresh_risk_flags"] and judged == []
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        Milestone.objects.filter(applicant=students[0]).first().save()
+    assert judged == [{"applicant_ids": {students[0].pk}}], (sent, callbacks)
