@@ -78,6 +78,7 @@ def cohort_table(request):
         "headers": _headers(form),
         "filters": _query(form.active()),
         "sorted_filters": _query(form.active(), sort=form.value("sort")),
+        "current_sort": form.value("sort"),
         "now": now,
     }
     template = (
