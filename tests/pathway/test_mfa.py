@@ -103,7 +103,7 @@ def test_setting_up_totp_opens_the_site(client, new_advisor, ben):
     assert response["Location"] == reverse("mfa_view_recovery_codes")  # keep these somewhere safe
     assert Authenticator.objects.filter(user=new_advisor, type="totp").exists()
     assert Authenticator.objects.filter(user=new_advisor, type="recovery_codes").exists()
-    assert client.get("/students/").status_code == 200
+    assert client.get(reverse("advisor:cohort")).status_code == 200
 
 
 def test_an_advisor_with_totp_is_asked_for_a_code_at_login(client, ben):
@@ -114,7 +114,7 @@ def test_an_advisor_with_totp_is_asked_for_a_code_at_login(client, ben):
     assert "_auth_user_id" not in client.session
     response = client.post(reverse("mfa_authenticate"), {"code": fresh_totp_code(TOTP_SECRET)})
     assert response.status_code == 302
-    assert client.get("/students/").status_code == 200
+    assert client.get(reverse("advisor:cohort")).status_code == 200
 
 
 @pytest.mark.parametrize("who", ["ben", "root"])
