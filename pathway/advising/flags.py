@@ -67,18 +67,18 @@ def refresh_after_commit(applicant_id: int) -> None:
     if not connection.in_atomic_block:
         refresh_risk_flags(applicant_ids=[applicant_id])
         return
-    connection.__dict__.setdefault("_risk_flag_ids", set()).add(applicant_id)
-    # One callback per transaction: registered unless this transaction's is still waiting (a rollback
-    # drops it from run_on_commit; once it has run, it unregistered itself).
+    # One callback per transaction: registered unless this transaction's is still waiting. When it is not
+    # (it ran at the last commit, or a rollback dropped it, and what that transaction did with it), the
+    # ids gathered so far are done with.
     waiting = connection.__dict__.get("_risk_flag_flush")
     if waiting is None or not any(entry[1] is waiting for entry in connection.run_on_commit):
+        connection._risk_flag_ids = set()
         waiting = connection._risk_flag_flush = functools.partial(_flush, connection)
         transaction.on_commit(waiting)
+    connection._risk_flag_ids.add(applicant_id)
 
 
 def _flush(connection) -> None:
-    # Ids left by a rolled-back transaction ride along with the next one: one refresh too many, never one
-    # too few.
     connection._risk_flag_flush = None
     ids, connection._risk_flag_ids = connection.__dict__.get("_risk_flag_ids", set()), set()
     if len(ids) > INLINE_LIMIT:
