@@ -118,7 +118,7 @@ def test_an_admins_assignment_waits_for_the_student(client, amira_profile):
     pending = AdvisorAssignment.objects.create(advisor=advisor, applicant=amira)
     client.force_login(advisor)
     assert client.get(reverse("advisor:student_detail", args=[amira.pk])).status_code == 404
-    assert "Amira" not in client.get(reverse("advisor:student_list")).text
+    assert "Amira" not in client.get(reverse("advisor:cohort")).text
 
     client.force_login(amira)
     assert "Waiting for you" in client.get(reverse("applicant:sharing")).text
@@ -163,7 +163,7 @@ def test_ending_access_makes_every_url_of_the_student_404_on_the_next_request(cl
     comment = reverse("advisor:student_comment", args=[amira.pk, "usmle_step2ck"])
     assert client.post(comment, {"body": "Still there?"}).status_code == 404
     assert not MilestoneComment.objects.exists()
-    assert "Amira" not in client.get(reverse("advisor:student_list")).text
+    assert "Amira" not in client.get(reverse("advisor:cohort")).text
     assert "No advisor can see your pathway" in other.get(reverse("applicant:settings")).text
 
 
