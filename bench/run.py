@@ -396,10 +396,11 @@ HEADER = [
     "# Benchmarks",
     "",
     "Written by `make bench` (`.venv/bin/python bench/run.py`, every part); `bench/run.py reminders` or "
-    "`bench/run.py pages` re-runs one part and rewrites only its section.",
+    "`bench/run.py pages` (or `cohort`) re-runs one part and rewrites only its section.",
     "",
 ]
-PARTS = ("reminders", "pages")
+# Every part, in the order of BENCHMARKS.md; each has a main_<part> below and a section of its own.
+PARTS = ("reminders", "pages", "cohort")
 
 
 def update_section(name: str, lines: list[str]) -> None:
@@ -471,8 +472,18 @@ def main_pages() -> None:
         print("wrote the pages section of BENCHMARKS.md")
 
 
+def main_cohort() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import cohort
+
+    lines = cohort.main(machine())
+    if lines is not None:
+        update_section("cohort", lines)
+        print("wrote the advisor cohort section of BENCHMARKS.md")
+
+
 def main(argv: list[str]) -> None:
-    """`bench/run.py [reminders|pages]`: one part, or every part (each in a process of its own, since
+    """`bench/run.py [reminders|pages|cohort]`: one part, or every part (each in a process of its own, since
     each configures Django its own way)."""
     parts = argv or list(PARTS)
     unknown = set(parts) - set(PARTS)
@@ -482,7 +493,7 @@ def main(argv: list[str]) -> None:
         for part in parts:
             subprocess.run([sys.executable, __file__, part], check=True)
         return
-    {"reminders": main_reminders, "pages": main_pages}[parts[0]]()
+    globals()[f"main_{parts[0]}"]()
 
 
 if __name__ == "__main__":

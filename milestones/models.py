@@ -745,3 +745,39 @@ class PageVersion(models.Model):
 
     def __str__(self):
         return f"{self.scope} v{self.version}"
+
+
+# --- Advisors' comments -------------------------------------------------------------------------
+
+
+class MilestoneComment(models.Model):
+    """An advisor's comment on one of their student's milestones. The student sees it on that milestone
+    and gets one email about it, delivered like a reminder (claim, send, mark; the sweeper for stuck and
+    failed rows), so the row carries the same delivery columns."""
+
+    BODY_MAX_LENGTH = 4000  # a comment, not a letter: what fits in one email without scrolling forever
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="comments")
+    # Kept when the advisor's account goes: the student still reads who said it.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="milestone_comments"
+    )
+    author_name = models.CharField(max_length=150)
+    body = models.TextField(max_length=BODY_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+    # The email to the student: as on Reminder (one Message-ID for every attempt, the sweeper's retries).
+    status = models.CharField(max_length=12, choices=Reminder.Status.choices, default=Reminder.Status.PLANNED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="comment_status_idx")]
+
+    def __str__(self):
+        return f"Comment by {self.author_name} on {self.milestone}"

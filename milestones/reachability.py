@@ -49,19 +49,34 @@ def judge_reachability(
         return None
     if milestones is None:
         milestones = Milestone.objects.of_applicant(applicant)
-    by_key = {m.template.key: m for m in milestones if m.is_applicable}
     gate_events = {
         event.cycle.year: event
         for event in CycleEvent.objects.filter(key=GATE_EVENT, cycle__year__gte=profile.target_cycle.year)
         .select_related("cycle")
         .order_by("cycle__year")
     }
+    return verdict_for(
+        profile=profile,
+        milestones=milestones,
+        gate_events=gate_events,
+        today=today or et_date(timezone.now()),
+    )
+
+
+def verdict_for(
+    *, profile, milestones, gate_events: dict, today: date, links: dict | None = None
+) -> Verdict | None:
+    """The verdict from data already read (the cohort judges many applicants with one read of each table).
+
+    `gate_events`: year -> the gate event of that Match (the target's and later ones), `links`: see
+    `hard_prerequisites` (read here when not given)."""
+    by_key = {m.template.key: m for m in milestones if m.is_applicable}
+    gate_events = {year: e for year, e in sorted(gate_events.items()) if year >= profile.target_cycle.year}
     target_event = gate_events.get(profile.target_cycle.year)
     gates = [key for key, m in by_key.items() if _due_by_gate(m.template)]
     if not gates or target_event is None:
         return None
-    today = today or et_date(timezone.now())
-    links = _hard_prerequisites()
+    links = hard_prerequisites() if links is None else links
     days, chain = max(_quickest(key, by_key, links) for key in gates)
     finish = today + timedelta(days=days)
     titles = [by_key[key].template.title for key in chain]
@@ -90,7 +105,8 @@ def _due_by_gate(template) -> bool:
     )
 
 
-def _hard_prerequisites() -> dict[str, list[str]]:
+def hard_prerequisites() -> dict[str, list[str]]:
+    """template key -> the keys of its hard prerequisites (one query)."""
     links: dict[str, list[str]] = {}
     for template, requires in TemplatePrerequisite.objects.filter(
         kind=TemplatePrerequisite.Kind.HARD

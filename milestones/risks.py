@@ -8,7 +8,7 @@ than a short one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
@@ -355,3 +355,127 @@ def _pathway_gate(
             "Complete the Pathway application and its OET requirement as early as possible.",
         )
     ]
+
+
+# --- The cohort's flags ----------------------------------------------------------------------------
+# What an advisor scans a cohort for (issue 14): one flag per code, judged for many applicants at once
+# in a fixed number of queries. The IMG gate reuses `_img_gate`, the reachability flag the reachability
+# module's own verdict, so an advisor and the student see the same judgement.
+
+ERAS_OPEN_EVENT = "eras_season_open"
+MATCH_WEEK_START, MATCH_DAY = "match_status_release", "match_day"
+ECFMG_VERIFIED, ROL_STEP = "ecfmg_exam_reqs_verified", "rank_order_list"
+SOAP_STEP, MATCH_RESULT = "soap", "match_result"
+# An advisor's alarm, not a rule of the Match: three days leave time to reach the student and certify.
+ROL_CERTIFY_WARNING_DAYS = 3
+
+COHORT_FLAGS = {
+    "ecfmg_unverified": "ECFMG requirements not verified, ERAS open",
+    "img_rol_gate": "Result projected after the rank order list deadline",
+    "rol_not_certified": "Rank order list not certified, deadline in 3 days or less",
+    "interviews_below_target": "Fewer interviews than the target",
+    "unmatched": "Unmatched in Match Week",
+    "match_unreachable": "Target Match no longer reachable",
+}
+
+
+@dataclass(frozen=True)
+class CohortContext:
+    """Everything the cohort's flags read besides the applicants' own rows, read once."""
+
+    now: datetime
+    events: dict  # (cycle year, event key) -> CycleEvent
+    gate_events: dict  # cycle year -> the rank order list deadline event
+    links: dict
+    releases: list
+    thresholds: list
+    windows: list
+
+
+def cohort_context(now: datetime | None = None) -> CohortContext:
+    from .reachability import GATE_EVENT, hard_prerequisites
+
+    events = {
+        (e.cycle.year, e.key): e
+        for e in CycleEvent.objects.filter(
+            key__in=[ERAS_OPEN_EVENT, ROL_EVENT, MATCH_WEEK_START, MATCH_DAY, GATE_EVENT]
+        ).select_related("cycle")
+    }
+    return CohortContext(
+        now=now or timezone.now(),
+        events=events,
+        gate_events={year: e for (year, key), e in events.items() if key == GATE_EVENT},
+        links=hard_prerequisites(),
+        releases=list(ScoreReleaseRule.objects.all()),
+        thresholds=list(OETThreshold.objects.all()),
+        windows=list(OETSeasonWindow.objects.all()),
+    )
+
+
+def cohort_risks(*, applicant_ids, now: datetime | None = None) -> dict[int, list[Risk]]:
+    """applicant id -> the cohort flags (COHORT_FLAGS) on their pathway, in a fixed number of queries
+    whatever the number of applicants. Applicants without a profile have none."""
+    context = cohort_context(now)
+    profiles = {
+        p.user_id: p
+        for p in ApplicantProfile.objects.select_related("target_cycle").filter(user_id__in=list(applicant_ids))
+    }
+    rows: dict[int, list[Milestone]] = {pk: [] for pk in profiles}
+    for milestone in Milestone.objects.applicable().filter(applicant_id__in=list(profiles)).select_related("template"):
+        rows[milestone.applicant_id].append(milestone)
+    evidence = [m for ms in rows.values() for m in ms if m.template.key in (STEP2CK, OET, PATHWAY)]
+    prefetch_related_objects(evidence, "attempts", "oet_results")
+    return {pk: flags_of(profiles[pk], rows[pk], context) for pk in profiles}
+
+
+def flags_of(profile, milestones: list[Milestone], context: CohortContext) -> list[Risk]:
+    """The cohort flags of one applicant, from rows already read."""
+    from .reachability import verdict_for
+
+    by_key = {m.template.key: m for m in milestones}
+    year, today = profile.target_cycle.year, et_date(context.now)
+    event = {
+        key: context.events.get((year, key)) for key in (ERAS_OPEN_EVENT, ROL_EVENT, MATCH_WEEK_START, MATCH_DAY)
+    }
+    flags = []
+    if profile.is_img and _open(by_key, ECFMG_VERIFIED) and _passed(event[ERAS_OPEN_EVENT], context.now):
+        flags.append(_flag("ecfmg_unverified", AMBER, ECFMG_VERIFIED))
+    rol = event[ROL_EVENT]
+    if profile.is_img and rol is not None:
+        gate = _img_gate(by_key, rol.at, today, profile, context.releases, (context.thresholds, context.windows))
+        if gate:
+            flags.append(Risk("img_rol_gate", RED, COHORT_FLAGS["img_rol_gate"], gate[0].action, gate[0].milestone))
+    warn_from = rol.at - timedelta(days=ROL_CERTIFY_WARNING_DAYS) if rol is not None else None
+    if warn_from is not None and context.now >= warn_from and _open(by_key, ROL_STEP):
+        flags.append(_flag("rol_not_certified", RED, ROL_STEP))
+    if _in_match_week(event, context.now) and _unmatched(by_key):
+        flags.append(_flag("unmatched", RED, SOAP_STEP))
+    verdict = verdict_for(
+        profile=profile, milestones=milestones, gate_events=context.gate_events, today=today, links=context.links
+    )
+    if verdict is not None and not verdict.reachable:
+        flags.append(_flag("match_unreachable", RED, ROL_STEP))
+    return flags
+
+
+def _flag(code: str, severity: str, milestone: str) -> Risk:
+    return Risk(code, severity, COHORT_FLAGS[code], "", milestone)
+
+
+def _open(by_key: dict, key: str) -> bool:
+    return key in by_key and by_key[key].is_open
+
+
+def _passed(event, now: datetime) -> bool:
+    return event is not None and event.at <= now
+
+
+def _in_match_week(event: dict, now: datetime) -> bool:
+    start, end = event[MATCH_WEEK_START], event[MATCH_DAY]
+    return start is not None and end is not None and start.at <= now <= end.at + timedelta(days=1)
+
+
+def _unmatched(by_key: dict) -> bool:
+    """In SOAP (started or finished it) without a Match result recorded: unmatched or partly matched."""
+    soap = by_key.get(SOAP_STEP)
+    return soap is not None and soap.status != Milestone.Status.NOT_STARTED and _open(by_key, MATCH_RESULT)

@@ -22,7 +22,7 @@ from celery.signals import beat_init, task_prerun
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 
-from . import reminders
+from . import reminders, services
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,13 @@ class ReminderTask(Task):
         reminders.mark_reminder_failed(reminder_id=_first_id(args, kwargs, "reminder_id"), error=exc)
 
 
+class CommentTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        if isinstance(exc, _LEFT_TO_SWEEPER):
+            return
+        reminders.mark_comment_failed(comment_id=_first_id(args, kwargs, "comment_id"), error=exc)
+
+
 class DigestTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         if isinstance(exc, _LEFT_TO_SWEEPER):
@@ -81,6 +88,12 @@ def send_reminder(self, reminder_id: int) -> str:
 def send_digest(self, digest_id: int) -> str:
     """Deliver one applicant's daily digest."""
     return reminders.deliver_digest(digest_id=digest_id)
+
+
+@shared_task(base=CommentTask, **_delivery_options)
+def send_comment_email(self, comment_id: int) -> str:
+    """Deliver the one email about an advisor's comment (claims it first; a duplicate does nothing)."""
+    return reminders.deliver_comment(comment_id=comment_id)
 
 
 # Reminder ids per broker message. Building and publishing a Celery message costs about 0.3 ms of the
@@ -160,6 +173,24 @@ def enqueue_after_commit(reminder_ids: Sequence[int], digest_ids: Sequence[int])
     transaction.on_commit(functools.partial(enqueue, list(reminder_ids), list(digest_ids)))
 
 
+def enqueue_comment_emails(comment_ids: Sequence[int]) -> None:
+    """Hand comment ids to the broker now. Call it through `transaction.on_commit`."""
+    if not comment_ids:
+        return
+    with send_comment_email.app.producer_or_acquire() as producer:
+        for pk in comment_ids:
+            send_comment_email.apply_async((pk,), producer=producer)
+
+
+def comment_and_enqueue(*, milestone, author, body: str):
+    """Record an advisor's comment and enqueue its email once the comment is committed."""
+    with transaction.atomic():
+        comment = services.add_comment(milestone=milestone, author=author, body=body)
+        # Looked up at commit, like `enqueue`: the integration tests replace it.
+        transaction.on_commit(lambda: enqueue_comment_emails([comment.pk]))
+    return comment
+
+
 def plan_and_enqueue(*, now: datetime | None = None) -> reminders.PlanResult:
     """Plan what has come due, then enqueue the rows that go alone and the new digests after commit."""
     result = reminders.plan_due_reminders(now=now)
@@ -172,6 +203,8 @@ def requeue_and_enqueue(*, now: datetime | None = None, older_than: timedelta | 
     returns how many were enqueued."""
     requeued = reminders.requeue_stuck(now=now, older_than=older_than)
     enqueue_after_commit(requeued.reminder_ids, requeued.digest_ids)
+    comment_ids = list(requeued.comment_ids)
+    transaction.on_commit(lambda: enqueue_comment_emails(comment_ids))
     return requeued.count
 
 

@@ -2,11 +2,13 @@
 stranger's request finds nothing (404) instead of a refusal that would confirm the object exists.
 
 One fetch per object type: the applicant (a user), their profile, a milestone, an evidence row, an API
-token. Each takes the user asking and returns only what that user may see.
+token, an advisor's sharing and an invitation. Each takes the user asking and returns only what that
+user may see; `shared_with` says which parts of a pathway (scores, visa details, private notes) they see.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -16,7 +18,7 @@ from django.shortcuts import get_object_or_404
 from milestones.models import ApplicantProfile, Milestone
 from milestones.services import EVIDENCE_MODELS
 
-from .models import ApiToken, User
+from .models import AdvisorAssignment, AdvisorInvitation, ApiToken, User
 
 
 def role_required(*roles: str):
@@ -82,3 +84,67 @@ def get_evidence_for(user, milestone: Milestone, *, kind: str, pk: int):
 def get_token_for(user, pk: int) -> ApiToken:
     """One of `user`'s own active API tokens."""
     return get_object_or_404(ApiToken.objects.active(), pk=pk, user=user)
+
+
+# --- Sharing with advisors ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Which parts of a pathway the viewer sees besides milestones, deadlines and risks."""
+
+    scores: bool = True
+    visa: bool = True
+    notes: bool = True
+
+
+EVERYTHING = Shared()
+
+
+def shared_with(user, applicant) -> Shared:
+    """What `user` sees of `applicant`'s pathway (fetched through `get_applicant_for`): everything for
+    the applicant and admins, an advisor what their active sharing allows, nothing for anyone else."""
+    if user.pk == applicant.pk or user.is_admin:
+        return EVERYTHING
+    assignment = AdvisorAssignment.objects.active().filter(advisor=user, applicant=applicant).first()
+    if assignment is None:
+        raise Http404
+    return Shared(scores=assignment.shares_scores, visa=assignment.shares_visa, notes=assignment.shares_notes)
+
+
+def get_student_for(user, pk: int) -> tuple[User, Shared]:
+    """A student of an advisor (or any applicant for an admin) and what they share with `user`."""
+    student = get_applicant_for(user, pk)
+    return student, shared_with(user, student)
+
+
+def get_student_milestone_for(user, student: User, shared: Shared, key: str, *, queryset=None) -> Milestone:
+    """A milestone of `student` for their advisor: a visa step is not there unless visa details are shared."""
+    milestone = get_milestone_for(user, key, applicant=student, queryset=queryset)
+    if milestone.template.visa_route and not shared.visa:
+        raise Http404
+    return milestone
+
+
+def get_sharing_for(user, pk: int) -> AdvisorAssignment:
+    """One of the applicant `user`'s own current (active or waiting) advisor sharings."""
+    return get_object_or_404(
+        AdvisorAssignment.objects.current().select_related("advisor"), pk=pk, applicant=user
+    )
+
+
+def get_own_invitation_for(user, pk: int) -> AdvisorInvitation:
+    """One of the applicant `user`'s own open invitations."""
+    return get_object_or_404(AdvisorInvitation.objects.open(), pk=pk, applicant=user)
+
+
+def get_invitation_to(user, pk: int) -> AdvisorInvitation:
+    """An open invitation addressed to the advisor `user`'s own email address."""
+    if not user.is_advisor:
+        raise Http404
+    return get_object_or_404(
+        AdvisorInvitation.objects.open().select_related("applicant"),
+        pk=pk,
+        email__iexact=user.email,
+        applicant__is_active=True,
+    )

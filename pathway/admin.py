@@ -1,12 +1,16 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .models import AdvisorAssignment, User
+from .sharing import BULK_MAX_ROWS, bulk_assign
 
 
 def admin_login(request, extra_context=None):
@@ -34,8 +38,8 @@ class AssignmentInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["advisor"]
     # Stamped by the system; the admin's date-time fields drop microseconds, so an editable stamp
-    # would change on every unchanged save.
-    readonly_fields = ["created_at"]
+    # would change on every unchanged save. Only the applicant accepts an assignment.
+    readonly_fields = ["created_at", "accepted_at", "shares_scores", "shares_visa", "shares_notes"]
 
 
 @admin.register(User)
@@ -59,8 +63,59 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["is_staff", "last_login", "date_joined"]
 
 
+BULK_MAX_BYTES = 1_000_000
+
+
+class BulkAssignForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=f"One pair per line: advisor email, student email (a header line is allowed; at most "
+        f"{BULK_MAX_ROWS} lines).",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > BULK_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 1 MB: split it.")
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file is not UTF-8 text: save it as CSV (UTF-8).") from None
+
+
 @admin.register(AdvisorAssignment)
 class AdvisorAssignmentAdmin(admin.ModelAdmin):
-    list_display = ["advisor", "applicant", "created_at", "ended_at"]
+    change_list_template = "admin/pathway/advisorassignment/change_list.html"
+    list_display = ["advisor", "applicant", "origin", "created_at", "accepted_at", "ended_at"]
+    list_filter = ["origin"]
     autocomplete_fields = ["advisor", "applicant"]
-    readonly_fields = ["created_at"]
+    # Only the applicant accepts (and chooses what to share): an admin's assignment waits for them.
+    readonly_fields = ["origin", "created_at", "accepted_at", "shares_scores", "shares_visa", "shares_notes"]
+
+    def get_urls(self):
+        bulk = self.admin_site.admin_view(self.bulk_view)
+        return [path("bulk/", bulk, name="pathway_advisorassignment_bulk"), *super().get_urls()]
+
+    def bulk_view(self, request):
+        """Assign advisors to students from a CSV of emails: a dry run first, the errors line by line,
+        and all or nothing. Each assignment waits for its student to accept it."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = BulkAssignForm(request.POST or None, request.FILES or None)
+        result, dry_run = None, True
+        if request.method == "POST" and form.is_valid():
+            dry_run = "assign" not in request.POST
+            result = bulk_assign(text=form.cleaned_data["file"], dry_run=dry_run)
+            if result.created:
+                messages.success(request, f"{result.created} assignments created; each waits for its student.")
+                return HttpResponseRedirect(reverse("admin:pathway_advisorassignment_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Assign advisors from a CSV file",
+            "opts": self.model._meta,
+            "form": form,
+            "result": result,
+            "dry_run": dry_run,
+        }
+        status = 422 if result is not None and result.errors else 200
+        return TemplateResponse(request, "admin/pathway/advisorassignment/bulk.html", context, status=status)

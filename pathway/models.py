@@ -1,8 +1,9 @@
-"""People: the custom user (log in by email, one role) and advisor assignments."""
+"""People: the custom user (log in by email, one role), advisor assignments and invitations."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -19,8 +20,12 @@ class UserQuerySet(models.QuerySet):
         if user.is_admin:
             return self.applicants()
         if user.is_advisor:
+            # Only a sharing the applicant agreed to (invited the advisor, or accepted an admin's
+            # assignment) and has not ended: a pending admin assignment shows nothing yet.
             return self.applicants().filter(
-                advisor_assignments__advisor=user, advisor_assignments__ended_at__isnull=True
+                advisor_assignments__advisor=user,
+                advisor_assignments__ended_at__isnull=True,
+                advisor_assignments__accepted_at__isnull=False,
             )
         return self.applicants().filter(pk=user.pk)
 
@@ -33,7 +38,8 @@ class UserQuerySet(models.QuerySet):
             is_active=True,
             students__applicant=applicant,
             students__ended_at__isnull=True,
-        ).annotate(advising_since=models.F("students__created_at"))
+            students__accepted_at__isnull=False,
+        ).annotate(advising_since=models.F("students__accepted_at"))
 
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
@@ -134,8 +140,33 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name or self.email.split("@")[0]
 
 
+class AdvisorAssignmentQuerySet(models.QuerySet):
+    def active(self):
+        """Sharings in force: agreed to by the applicant and not ended."""
+        return self.filter(ended_at__isnull=True, accepted_at__isnull=False)
+
+    def pending(self):
+        """Assignments an admin made that the applicant has not accepted (or declined) yet."""
+        return self.filter(ended_at__isnull=True, accepted_at__isnull=True)
+
+    def current(self):
+        """Active or pending: the rows the one-per-pair constraint covers."""
+        return self.filter(ended_at__isnull=True)
+
+
 class AdvisorAssignment(models.Model):
-    """An advisor may read the dashboard of the applicants assigned to them, nothing else."""
+    """An advisor may read the pathway of the applicants who share it with them, nothing else, and only
+    the parts each applicant chose to share.
+
+    A row counts once the applicant agreed to it (`accepted_at`): at once when the applicant invited the
+    advisor (the advisor accepting the invitation creates it), after the applicant accepts when an admin
+    made it. Ending it (`ended_at`, by the applicant, the advisor or an admin) takes the access away on
+    the next request; rows are kept, ended, as the record of who could see what and when.
+    """
+
+    class Origin(models.TextChoices):
+        INVITATION = "invitation", "The applicant invited the advisor"
+        ADMIN = "admin", "An administrator assigned the advisor"
 
     advisor = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="students", limit_choices_to={"role": User.Role.ADVISOR}
@@ -146,8 +177,21 @@ class AdvisorAssignment(models.Model):
         related_name="advisor_assignments",
         limit_choices_to={"role": User.Role.APPLICANT},
     )
+    origin = models.CharField(max_length=12, choices=Origin.choices, default=Origin.ADMIN)
     created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the applicant agreed to share; empty while an assignment waits.",
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
+    # What the applicant shares with this advisor, besides the milestones, deadlines and risks. Scores and
+    # visa details are shared unless the applicant says otherwise; private notes only if they say so.
+    shares_scores = models.BooleanField("share exam scores", default=True)
+    shares_visa = models.BooleanField("share visa details", default=True)
+    shares_notes = models.BooleanField("share private notes", default=False)
+
+    objects = AdvisorAssignmentQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -160,6 +204,70 @@ class AdvisorAssignment(models.Model):
 
     def __str__(self):
         return f"{self.advisor} advises {self.applicant}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None and self.accepted_at is not None
+
+
+class AdvisorInvitationQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(accepted_at__isnull=True, withdrawn_at__isnull=True)
+
+
+class AdvisorInvitation(models.Model):
+    """An applicant's invitation to an advisor, by email: the advisor with that address accepts it (which
+    creates the assignment, with the sharing choices made here) or the applicant withdraws it."""
+
+    applicant = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="advisor_invitations",
+        limit_choices_to={"role": User.Role.APPLICANT},
+    )
+    email = models.EmailField()
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    assignment = models.OneToOneField(
+        AdvisorAssignment, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitation"
+    )
+    shares_scores = models.BooleanField("share exam scores", default=True)
+    shares_visa = models.BooleanField("share visa details", default=True)
+    shares_notes = models.BooleanField("share private notes", default=False)
+    # The one email to the invited address, delivered like a reminder (claim, send, mark; the sweeper
+    # for stuck and failed ones): the same delivery columns.
+    status = models.CharField(
+        "email status",
+        max_length=12,
+        default="planned",
+        choices=[(s, s.capitalize()) for s in ("planned", "sending", "sent", "failed", "cancelled")],
+        help_text="Of the invitation email (the invitation itself is open, accepted or withdrawn).",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AdvisorInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open invitation per applicant and address: inviting twice is the same invitation.
+            models.UniqueConstraint(
+                fields=["applicant", "email"],
+                condition=Q(accepted_at__isnull=True, withdrawn_at__isnull=True),
+                name="one_open_invitation_per_address",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="invitation_email_status_idx")]
+
+    def __str__(self):
+        return f"{self.applicant} invites {self.email}"
 
 
 class ApiTokenQuerySet(models.QuerySet):
@@ -188,3 +296,100 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+# --- The advisor's workspace (issue 14, part B): risk flags, interview targets, the weekly digest ---------
+
+
+class StudentRiskFlagQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(cleared_at__isnull=True)
+
+
+class StudentRiskFlag(models.Model):
+    """One episode of a cohort risk flag (milestones.risks.COHORT_FLAGS) on a student's pathway: from when
+    the risk service first saw it to when it went away. Stored so the cohort can filter and sort 2,000
+    students by risk in SQL, and the weekly digest can tell which risks are new."""
+
+    applicant = models.ForeignKey(User, on_delete=models.CASCADE, related_name="risk_flags")
+    code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=8)
+    milestone = models.CharField(max_length=60, blank=True, help_text="Key of the milestone it is about.")
+    since = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StudentRiskFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["since"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "code"], condition=Q(cleared_at__isnull=True), name="one_active_flag_per_code"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["code"], condition=Q(cleared_at__isnull=True), name="risk_flag_active_code_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.code} for {self.applicant}"
+
+
+class InterviewTarget(models.Model):
+    """How many interviews an advisor wants a student of one specialty to have by a date."""
+
+    advisor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="interview_targets")
+    specialty = models.CharField(max_length=80)
+    interviews = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(100)])
+    by_date = models.DateField()
+
+    class Meta:
+        ordering = ["specialty"]
+        constraints = [
+            models.UniqueConstraint(fields=["advisor", "specialty"], name="one_interview_target_per_specialty")
+        ]
+
+    def __str__(self):
+        return f"{self.specialty}: {self.interviews} interviews by {self.by_date}"
+
+
+class AdvisorSettings(models.Model):
+    """An advisor's choices; no row means the defaults (the weekly digest on)."""
+
+    advisor = models.OneToOneField(User, on_delete=models.CASCADE, related_name="advisor_settings")
+    weekly_digest = models.BooleanField(default=True)
+
+    def __str__(self):
+        return f"Settings of {self.advisor}"
+
+
+class AdvisorDigest(models.Model):
+    """One weekly digest email per advisor and week; the unique constraint makes planning it exactly-once
+    and the reminders' claim (milestones.reminders.delivery.claim) makes sending it at most once per try."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    advisor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="weekly_digests")
+    week_of = models.DateField(help_text="The Monday (US Eastern) of the week the digest is for.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-week_of"]
+        constraints = [models.UniqueConstraint(fields=["advisor", "week_of"], name="one_digest_per_advisor_week")]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="advisor_digest_status_idx")]
+
+    def __str__(self):
+        return f"Weekly digest for {self.advisor}, week of {self.week_of}"

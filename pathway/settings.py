@@ -320,6 +320,24 @@ CELERY_BEAT_SCHEDULE: dict = {
         # A tick that waited longer than its interval is superseded by the next one: drop it.
         "options": {"expires": 290},
     },
+    # The advisor's workspace (issue 14): cohort flags judged again (time alone raises some), and the
+    # weekly digest planned once per advisor and week, then sent (a tick plans nothing twice).
+    "every-15-min-refresh-risk-flags": {
+        "task": "pathway.tasks.refresh_risk_flags",
+        "schedule": 900.0,
+        "options": {"expires": 880},
+    },
+    # Invitation emails to advisors: stuck or failed ones back to the queue (never lost).
+    "every-5-min-requeue-invitation-emails": {
+        "task": "pathway.tasks.requeue_invitation_emails",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    "hourly-plan-advisor-digests": {
+        "task": "pathway.tasks.plan_advisor_digests",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------

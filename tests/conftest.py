@@ -207,10 +207,12 @@ def make_carla():
 
 
 def make_ben(amira):
+    from django.utils import timezone
+
     from pathway.models import AdvisorAssignment
 
     advisor = UserFactory(advisor=True, email="ben@example.com", name="Ben Okafor")
-    AdvisorAssignment.objects.create(advisor=advisor, applicant=amira)
+    AdvisorAssignment.objects.create(advisor=advisor, applicant=amira, accepted_at=timezone.now())
     return advisor
 
 

@@ -50,10 +50,12 @@ Modules, by job:
 - `delivery`: claim, check, send and mark one reminder; `smtp`: the reused mail connection and the
   SMTP backend with a timeout per phase.
 - `digest`: the daily digest.
+- `comments`: the one email about an advisor's comment on a milestone (same steps, same sweeper).
 - `content`: what the emails say, their links and headers.
 - `unsubscribe`: the signed one-click token; `history`: the settings page's list.
 """
 
+from .comments import deliver_comment, mark_comment_failed
 from .content import format_deadline, milestone_url, reminder_context, unsubscribe_url
 from .delivery import deliver_reminder, mark_reminder_failed
 from .digest import deliver_digest, mark_digest_failed
@@ -91,10 +93,12 @@ __all__ = [
     "PlanResult",
     "Requeued",
     "applicant_tz",
+    "deliver_comment",
     "deliver_digest",
     "deliver_reminder",
     "format_deadline",
     "lead_days_for",
+    "mark_comment_failed",
     "mark_digest_failed",
     "mark_reminder_failed",
     "milestone_url",

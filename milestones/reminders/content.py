@@ -45,7 +45,7 @@ def unsubscribe_url(user) -> str:
 
 
 def message_id_for(kind: str, pk: int) -> str:
-    """The Message-ID of a row ("reminder" or "digest"): derived from the row, which is about one
+    """The Message-ID of a row ("reminder", "digest" or "comment"): derived from the row, which is about one
     deadline instant, so every attempt at it carries the same one. Recorded on the row at its first
     claim and reused from there."""
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "pathway.localhost"

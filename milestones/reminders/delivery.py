@@ -2,7 +2,8 @@
 again, send, mark it sent; when the send task's retries run out, mark it failed with the sweeper's next
 try.
 
-The claim/send/mark steps and the send-time check are shared with the digest (`digest.py`).
+The claim/send/mark steps are shared with the digest (`digest.py`) and advisors' comments
+(`comments.py`); the send-time check with the digest.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from pathway.lib.emails import send_templated_email
 
-from ..models import DigestDelivery, Reminder
+from ..models import DigestDelivery, MilestoneComment, Reminder
 from . import smtp
 from .content import headers, message_id_for, reminder_context
 from .schedule import due_leads, next_retry_at
@@ -23,14 +24,16 @@ from .schedule import due_leads, next_retry_at
 Status = Reminder.Status
 
 
-def claim(model: type[Reminder] | type[DigestDelivery], pk: int, now: datetime) -> bool:
+def claim(model, pk: int, now: datetime, *, kind: str | None = None) -> bool:
     """planned -> sending, committed at once: only one worker can hold a row. False when another
     worker holds it, or it was sent or cancelled already.
 
     The attempt is recorded before anything is sent: its count, its time and, the first time, the
-    Message-ID that every attempt of this row will carry.
+    Message-ID that every attempt of this row will carry. `model` is Reminder, DigestDelivery,
+    MilestoneComment, or any model with the same delivery columns, which then names its `kind` (the
+    Message-ID's prefix, unique per table).
     """
-    kind = "digest" if model is DigestDelivery else "reminder"
+    kind = kind or {DigestDelivery: "digest", MilestoneComment: "comment"}.get(model, "reminder")
     return bool(
         model.objects.filter(pk=pk, status=Status.PLANNED).update(
             status=Status.SENDING,
@@ -43,7 +46,7 @@ def claim(model: type[Reminder] | type[DigestDelivery], pk: int, now: datetime) 
     )
 
 
-def release(model: type[Reminder] | type[DigestDelivery], pk: int, exc: BaseException) -> None:
+def release(model: type[Reminder | DigestDelivery | MilestoneComment], pk: int, exc: BaseException) -> None:
     """Back to planned after a failed send, so that Celery's retry (or the sweeper) can claim it again."""
     model.objects.filter(pk=pk, status=Status.SENDING).update(status=Status.PLANNED, last_error=describe(exc))
 

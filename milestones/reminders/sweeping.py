@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import DigestDelivery, Reminder
+from ..models import DigestDelivery, MilestoneComment, Reminder
 from .delivery import why_not
 from .smtp import send_time_limits
 
@@ -41,13 +41,15 @@ class Requeued:
 
     reminder_ids: list[int] = field(default_factory=list)
     digest_ids: list[int] = field(default_factory=list)
+    comment_ids: list[int] = field(default_factory=list)
     stuck: int = 0
     stuck_digests: int = 0
+    stuck_comments: int = 0
     retried: int = 0
 
     @property
     def count(self) -> int:
-        return len(self.reminder_ids) + len(self.digest_ids)
+        return len(self.reminder_ids) + len(self.digest_ids) + len(self.comment_ids)
 
 
 def requeue_stuck(*, now: datetime | None = None, older_than: timedelta | None = None) -> Requeued:
@@ -77,9 +79,13 @@ def requeue_stuck(*, now: datetime | None = None, older_than: timedelta | None =
         )
         retried = _retry_failed_reminders(now)
         retried_digests = _retry_failed_digests(now)
+        result.stuck_comments, result.comment_ids, retried_comments = _sweep_comments(now, cutoff, idle)
+    result.comment_ids += [pk for pk in retried_comments if pk not in set(result.comment_ids)]
     result.reminder_ids += [pk for pk in retried if pk not in set(result.reminder_ids)]
     result.digest_ids += [pk for pk in retried_digests if pk not in set(result.digest_ids)]
-    result.retried = len(retried) + len(retried_digests)
+    result.retried = len(retried) + len(retried_digests) + len(retried_comments)
+    if result.stuck_comments:
+        log.warning("requeued %d stuck comment emails", result.stuck_comments)
     if result.stuck or result.stuck_digests:
         log.warning("requeued %d stuck reminders and %d stuck digests", result.stuck, result.stuck_digests)
     if result.retried:
@@ -130,7 +136,22 @@ def _retry_failed_digests(now: datetime) -> list[int]:
     return ids
 
 
-def _return_to_planned(model: type[Reminder] | type[DigestDelivery], cutoff: datetime) -> int:
+def _sweep_comments(now: datetime, cutoff: datetime, idle: Q) -> tuple[int, list[int], list[int]]:
+    """The emails about advisors' comments, swept like reminders: stuck ones back to "planned", the
+    planned ones nobody is working on, and failed ones whose retry time has come (the retry time is
+    only set while the comment is recent, see `comments.mark_comment_failed`)."""
+    stuck = _return_to_planned(MilestoneComment, cutoff)
+    orphaned = list(MilestoneComment.objects.filter(idle, status=Status.PLANNED).values_list("pk", flat=True))
+    retry = list(
+        MilestoneComment.objects.select_for_update(skip_locked=True)
+        .filter(status=Status.FAILED, retry_at__lte=now)
+        .values_list("pk", flat=True)
+    )
+    MilestoneComment.objects.filter(pk__in=retry).update(status=Status.PLANNED, retry_at=None)
+    return stuck, orphaned, retry
+
+
+def _return_to_planned(model: type[Reminder | DigestDelivery | MilestoneComment], cutoff: datetime) -> int:
     """Rows of `model` claimed before `cutoff` and still "sending" go back to "planned"; returns how many."""
     # skip_locked: a row a live worker is marking sent right now is not stuck; leave it alone.
     stuck = list(

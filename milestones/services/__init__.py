@@ -6,9 +6,11 @@ limits, date sanity) live in one place. Each writes in one transaction and takes
 Split by concern; this package re-exports the public names so callers keep `services.set_status(...)`:
 planning (which milestones, when due), recompute (bulk deadline updates), status (moving a milestone
 between states), evidence (results and documents that move it along), cycles (next year's cycle),
-profiles (save a profile and re-plan) and notes (the applicant's notes on a milestone).
+profiles (save a profile and re-plan), notes (the applicant's notes on a milestone) and comments (an
+advisor's comments on a student's milestone).
 """
 
+from .comments import CommentRefused, add_comment
 from .cycles import copy_cycle_to_next_year
 from .evidence import (
     EVIDENCE_MODELS,
@@ -36,12 +38,14 @@ from .status import (
 
 __all__ = [
     "CLOSED",
+    "CommentRefused",
     "DeadlinePreview",
     "EVIDENCE_MODELS",
     "MAX_DAYS_AHEAD",
     "UPDATE_CHUNK",
     "PrerequisiteMissing",
     "Status",
+    "add_comment",
     "add_document",
     "add_usce_entry",
     "applicant_dates",

@@ -22,7 +22,7 @@ def home(request):
     if not user.is_authenticated:
         return render(request, "pathway/landing.html")
     if user.is_advisor:
-        return redirect("advisor:student_list")
+        return redirect("advisor:cohort")
     if user.is_admin:
         return render(request, "pathway/admin_home.html")
     return redirect("applicant:dashboard")

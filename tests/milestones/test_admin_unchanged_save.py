@@ -53,7 +53,7 @@ def world(root, cycle_2027):
     applicant = PlannedProfileFactory(visa_route="J1", specialties=["Internal Medicine"]).user
     from pathway.models import AdvisorAssignment
 
-    AdvisorAssignment.objects.create(advisor=advisor, applicant=applicant)
+    AdvisorAssignment.objects.create(advisor=advisor, applicant=applicant, accepted_at=applicant.date_joined)
     PlannedProfileFactory(applicant_type="US_MD", graduation_date="2027-05-15")
     return {"applicant": applicant}
 

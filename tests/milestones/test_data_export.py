@@ -108,6 +108,7 @@ def test_the_csv_export_is_an_attachment_with_escaped_cells(client, amira_with_d
         "Oet results",
         "Documents",
         "Usce entries",
+        "Advisor comments",
     ]
 
 

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from milestones.models import DocumentEvidence, ExamAttempt, Milestone
+from pathway.models import AdvisorAssignment
 
 from ..factories import PlannedProfileFactory
 
@@ -104,9 +105,12 @@ def test_the_advisor_copy_is_read_only(client, ben, dan, amira_profile):
     response = client.get(student_url)
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Booked for March" in body
-    assert body.count("<form") == 1  # the log-out button only
+    assert "Booked for March" not in body  # private notes are not shared unless amira says so (issue 14)
+    # The log-out button and the comment form only: nothing that changes amira's pathway.
+    assert body.count("<form") == 2 and body.count('action="/students/') == 1 and "/comments/" in body
     assert "hx-get" not in body
+    AdvisorAssignment.objects.filter(advisor=ben, applicant=amira).update(shares_notes=True)
+    assert "Booked for March" in client.get(student_url).content.decode()
     # Advisors cannot use the applicant's own pages or post anything.
     assert client.get(url("usmle_step1")).status_code == 404
     assert client.post(reverse("applicant:milestone_note", args=["usmle_step1"]), {"note-note": "x"}).status_code == 404

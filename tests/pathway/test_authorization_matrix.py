@@ -1,7 +1,8 @@
 """Every URL pattern × every persona. A URL missing from RULES fails the suite.
 
 Personas: anonymous, amira (the applicant who owns the data), carla (another applicant),
-ben (amira's advisor), dan (an advisor without students), root (admin), and four that must hold no
+ben (amira's advisor: she shares her pathway with him; she also has an open invitation to another
+address and an admin's assignment waiting for her), dan (an advisor without students), root (admin), and four that must hold no
 more rights than a simpler one:
 - bearer: no session, amira's API token sent as `Authorization: Bearer ...`: the API answers as amira,
   the HTML pages as to anonymous (a token is no login);
@@ -49,7 +50,8 @@ AMIRA_NAME = "Amira Haddad"
 ECFMG_ID = "0-123-456-7"  # the reference of her ECFMG registration document
 TOKEN_NAME = "amira-laptop-script"  # the name of her API token
 AMIRA_TIME_ZONE = '"Africa/Cairo"'  # in the API's JSON (the HTML forms list every time zone)
-AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME)
+INVITED_EMAIL = "invited-advisor@example.com"  # the address of amira's open invitation
+AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME, INVITED_EMAIL)
 
 
 @dataclass(frozen=True)
@@ -94,16 +96,56 @@ RULES: dict[str, Rule] = {
     "healthz": Rule(everyone(200)),
     # ben and root see amira listed; dan, the demoted admin and the advisor whose assignment ended see an
     # empty list (the check that no stranger sees a marker of amira's covers them).
-    "advisor:student_list": Rule(
+    # The former list of students sends advisors and admins to the cohort that replaced it.
+    "advisor:student_list": Rule({"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 302, "dan": 302, "root": 302}),
+    # The cohort, its CSV and its picture: ben and root see amira listed (root: every applicant); dan,
+    # the demoted admin and the advisor whose assignment ended see an empty cohort.
+    "advisor:cohort": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200},
+        shows=(AMIRA_NAME,),
+        shown_to=("ben", "root"),
+    ),
+    "advisor:cohort_csv": Rule(
         {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200},
         shows=(AMIRA_NAME, AMIRA_EMAIL),
         shown_to=("ben", "root"),
     ),
+    "advisor:cohort_picture": Rule({"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200}),
+    # An advisor's own settings (interview targets, weekly digest): advisors only.
+    "advisor:workspace_settings": Rule({"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 404}),
+    # The digest's signed one-click opt-out link (ben's): the token is the authentication, like the
+    # reminders' unsubscribe; it names ben, not amira, and all it can do is stop ben's digest.
+    "advisor:digest_opt_out": Rule(everyone(200), kwargs={"token": "digest.token"}, credential_in_url=True),
     "advisor:student_detail": Rule(
         {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
         kwargs={"pk": "amira.pk"},
         shows=(AMIRA_NAME,),
     ),
+    "advisor:student_timeline": Rule(
+        {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
+        kwargs={"pk": "amira.pk"},
+        shows=(AMIRA_NAME,),
+    ),
+    # A comment without text is refused (422) for her advisor; nobody else may comment (admins neither).
+    "advisor:student_comment": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 422, "dan": 404, "root": 404},
+        method="post",
+        kwargs={"pk": "amira.pk", "key": "ecfmg_registration"},
+    ),
+    # Invitations to the advisor's own address: amira's (to someone else) is nobody's here to accept.
+    "advisor:invitations": Rule({"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 404}),
+    "advisor:invitation_accept": Rule(
+        everyone(404, anonymous=LOGIN), method="post", kwargs={"pk": "invitation.pk"}
+    ),
+    # Sharing with advisors: amira manages her own sharings and invitations, nobody else's.
+    "applicant:sharing": Rule(applicant_only(), shows=(AMIRA_EMAIL, "Ben Okafor", INVITED_EMAIL)),
+    "applicant:sharing_invite": Rule(applicant_only(own=422), method="post"),
+    "applicant:sharing_withdraw": Rule(
+        applicant_only(own=302, carla=404), method="post", kwargs={"pk": "invitation.pk"}
+    ),
+    "applicant:sharing_accept": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "pending.pk"}),
+    "applicant:sharing_update": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "sharing.pk"}),
+    "applicant:sharing_end": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "sharing.pk"}),
     # applicant pages: each applicant reaches only their own pathway through these URLs
     "applicant:onboarding": Rule(applicant_only(own=302)),  # already onboarded: sent to the profile settings
     "applicant:dashboard": Rule(applicant_only(), shows=(AMIRA_EMAIL,)),
@@ -261,7 +303,9 @@ def make_ended(amira):
     from pathway.models import AdvisorAssignment
 
     advisor = UserFactory(advisor=True, email="ended@example.com", name="Ed Formerly-Assigned")
-    AdvisorAssignment.objects.create(advisor=advisor, applicant=amira, ended_at=timezone.now())
+    AdvisorAssignment.objects.create(
+        advisor=advisor, applicant=amira, accepted_at=timezone.now(), ended_at=timezone.now()
+    )
     return advisor
 
 
@@ -271,6 +315,9 @@ def build_world() -> dict:
     from milestones.models import MatchCycle, Milestone, MilestoneTemplate
     from milestones.reminders import unsubscribe_token
     from milestones.services import add_document
+    from pathway.advising.digest import opt_out_token
+    from pathway.models import AdvisorAssignment
+    from pathway.sharing import invite_advisor
     from pathway.tokens import api_token_create
 
     if not MilestoneTemplate.objects.exists():
@@ -292,14 +339,21 @@ def build_world() -> dict:
         reference=ECFMG_ID,
         by=amira,
     )
+    ben = make_ben(amira)
     return {
+        "sharing": AdvisorAssignment.objects.get(advisor=ben, applicant=amira),
+        "pending": AdvisorAssignment.objects.create(
+            advisor=UserFactory(advisor=True, email="pending@example.com", name="Pat Pending"), applicant=amira
+        ),
+        "invitation": invite_advisor(applicant=amira, email=INVITED_EMAIL),
         "token": token,
         "secret": secret,
         "doc": doc,
         "unsubscribe": SimpleNamespace(token=unsubscribe_token(amira)),
+        "digest": SimpleNamespace(token=opt_out_token(ben)),
         "amira": amira,
         "carla": carla,
-        "ben": make_ben(amira),
+        "ben": ben,
         "dan": make_dan(),
         "root": make_root(),
         "demoted": make_demoted(),
@@ -352,9 +406,9 @@ _SNAPSHOT_SQL: dict = {}  # amira's pk -> the snapshot's queries, compiled once 
 
 
 def _snapshot_queries(amira: int) -> list:
-    from milestones.models import ApplicantProfile, Milestone
+    from milestones.models import ApplicantProfile, Milestone, MilestoneComment
     from milestones.services import EVIDENCE_MODELS
-    from pathway.models import AdvisorAssignment, ApiToken, User
+    from pathway.models import AdvisorAssignment, AdvisorInvitation, ApiToken, User
 
     def columns(model, *left_out):
         return [f.attname for f in model._meta.concrete_fields if f.attname not in left_out]
@@ -366,6 +420,8 @@ def _snapshot_queries(amira: int) -> list:
         "milestones": Milestone.objects.filter(applicant=amira).values(*columns(Milestone)),
         "tokens": ApiToken.objects.filter(user=amira).values(*columns(ApiToken, "last_used_at")),
         "advisors": AdvisorAssignment.objects.filter(applicant=amira).values(*columns(AdvisorAssignment)),
+        "invitations": AdvisorInvitation.objects.filter(applicant=amira).values(*columns(AdvisorInvitation)),
+        "comments": MilestoneComment.objects.filter(milestone__applicant=amira).values(*columns(MilestoneComment)),
     } | {
         kind: model.objects.filter(milestone__applicant=amira).values(*columns(model))
         for kind, model in EVIDENCE_MODELS.items()

@@ -34,7 +34,9 @@ def assert_private_no_store(response):
         ("amira", "/api/v1/pathway"),
         ("amira", "/accounts/email/"),
         ("amira", "/"),  # the front door redirects a signed-in user: still personal
-        ("ben", "/students/"),
+        ("ben", "/advisor/"),
+        ("ben", "/advisor/cohort.csv"),
+        ("ben", "/advisor/picture/"),
         ("root", "/admin/"),
     ],
 )

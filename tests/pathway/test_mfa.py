@@ -53,7 +53,7 @@ def new_admin(db):
     return UserFactory(admin=True, totp=False, email="new.admin@example.com")
 
 
-@pytest.mark.parametrize("page", ["/", "/students/", "/admin/", "/accounts/password/change/"])
+@pytest.mark.parametrize("page", ["/", "/advisor/", "/admin/", "/accounts/password/change/"])
 @pytest.mark.parametrize("who", ["new_advisor", "new_admin"])
 def test_advisors_and_admins_without_a_second_factor_are_sent_to_set_one_up(client, request, who, page):
     user = request.getfixturevalue(who)
@@ -65,14 +65,14 @@ def test_advisors_and_admins_without_a_second_factor_are_sent_to_set_one_up(clie
 
 def test_they_are_told_why(client, new_advisor):
     log_in(client, new_advisor)
-    response = client.get("/students/", follow=True)
+    response = client.get("/advisor/", follow=True)
     assert response.status_code == 200
     assert "Set up two-factor authentication to continue" in response.content.decode()
 
 
 def test_the_requirement_holds_for_a_session_that_skipped_the_login_form(client, new_advisor):
     client.force_login(new_advisor)
-    assert client.get("/students/")["Location"] == SETUP
+    assert client.get("/advisor/")["Location"] == SETUP
 
 
 def test_an_advisor_with_an_unverified_address_is_told_to_verify_it_and_can(client, new_advisor):
@@ -83,7 +83,7 @@ def test_an_advisor_with_an_unverified_address_is_told_to_verify_it_and_can(clie
     assert response.redirect_chain[-1][0] == reverse("mfa_index")
     assert "until you have verified your email address" in response.content.decode()
     assert client.get(reverse("account_email")).status_code == 200
-    assert client.get("/students/")["Location"] == SETUP
+    assert client.get("/advisor/")["Location"] == SETUP
 
 
 def test_an_advisor_may_still_log_out_before_setting_up(client, new_advisor):
@@ -103,7 +103,7 @@ def test_setting_up_totp_opens_the_site(client, new_advisor, ben):
     assert response["Location"] == reverse("mfa_view_recovery_codes")  # keep these somewhere safe
     assert Authenticator.objects.filter(user=new_advisor, type="totp").exists()
     assert Authenticator.objects.filter(user=new_advisor, type="recovery_codes").exists()
-    assert client.get("/students/").status_code == 200
+    assert client.get(reverse("advisor:cohort")).status_code == 200
 
 
 def test_an_advisor_with_totp_is_asked_for_a_code_at_login(client, ben):
@@ -114,7 +114,7 @@ def test_an_advisor_with_totp_is_asked_for_a_code_at_login(client, ben):
     assert "_auth_user_id" not in client.session
     response = client.post(reverse("mfa_authenticate"), {"code": fresh_totp_code(TOTP_SECRET)})
     assert response.status_code == 302
-    assert client.get("/students/").status_code == 200
+    assert client.get(reverse("advisor:cohort")).status_code == 200
 
 
 @pytest.mark.parametrize("who", ["ben", "root"])

@@ -21,6 +21,7 @@ def assign(advisor, applicant, *, since=None, ended=None):
         advisor=advisor,
         applicant=applicant,
         created_at=since or datetime(2026, 9, 1, tzinfo=UTC),
+        accepted_at=since or datetime(2026, 9, 1, tzinfo=UTC),
         ended_at=ended,
     )
 
@@ -32,7 +33,7 @@ def test_they_are_the_advisors_with_an_active_assignment_to_the_applicant(amira,
     assign(carlas, carla)
     departed = UserFactory(advisor=True, name="Left The Service", is_active=False)
     assign(departed, amira)
-    AdvisorAssignment.objects.filter(advisor=ben).update(created_at=datetime(2026, 8, 15, tzinfo=UTC))
+    AdvisorAssignment.objects.filter(advisor=ben).update(accepted_at=datetime(2026, 8, 15, tzinfo=UTC))
 
     advisors = list(User.objects.advisors_of(amira))
 
@@ -52,7 +53,7 @@ def test_an_applicant_with_no_advisor_has_none(amira, dan):
 def test_the_settings_page_names_my_advisors(client, amira_profile, ben):
     former = UserFactory(advisor=True, name="Former Advisor", email="former@example.com")
     assign(former, amira_profile.user, ended=datetime(2026, 10, 1, tzinfo=UTC))
-    AdvisorAssignment.objects.filter(advisor=ben).update(created_at=datetime(2026, 8, 15, 12, tzinfo=UTC))
+    AdvisorAssignment.objects.filter(advisor=ben).update(accepted_at=datetime(2026, 8, 15, 12, tzinfo=UTC))
     client.force_login(amira_profile.user)
 
     page = client.get(SETTINGS_URL).text

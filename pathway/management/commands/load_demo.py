@@ -3,6 +3,7 @@
 from allauth.account.models import EmailAddress
 from django.core.management import BaseCommand, call_command
 from django.db import transaction
+from django.utils import timezone
 
 from pathway.models import AdvisorAssignment, User
 
@@ -34,9 +35,18 @@ class Command(BaseCommand):
                 )
                 users[role] = user
             AdvisorAssignment.objects.get_or_create(
-                advisor=users[User.Role.ADVISOR], applicant=users[User.Role.APPLICANT], ended_at=None
+                advisor=users[User.Role.ADVISOR],
+                applicant=users[User.Role.APPLICANT],
+                ended_at=None,
+                defaults={"accepted_at": timezone.now()},
             )
             from milestones.demo import load_demo_pathway
 
             load_demo_pathway(applicant=users[User.Role.APPLICANT])
+        # The demo advisor's cohort (issue 14): about forty students, each in its own transaction.
+        from pathway.advising.demo import load_demo_cohort
+
+        created = load_demo_cohort(advisor=users[User.Role.ADVISOR])
+        if created:
+            self.stdout.write(f"Demo cohort: {created} students share their pathway with the demo advisor.")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

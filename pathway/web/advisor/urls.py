@@ -2,12 +2,23 @@
 
 from django.urls import path
 
-from . import views
+from . import cohort, invitations, student, views, workspace
 
 app_name = "advisor"
 
 urlpatterns = [
+    # The cohort (issue 14): the table (its htmx partial is the same URL), its CSV, its picture.
+    path("advisor/", cohort.cohort_table, name="cohort"),
+    path("advisor/cohort.csv", cohort.cohort_csv, name="cohort_csv"),
+    path("advisor/picture/", cohort.cohort_picture, name="cohort_picture"),
+    path("advisor/settings/", workspace.workspace_settings, name="workspace_settings"),
+    path("advisor/digest/stop/<str:token>/", workspace.digest_opt_out, name="digest_opt_out"),
+    # The former list of students: the cohort replaced it.
     path("students/", views.student_list, name="student_list"),
-    path("students/<int:pk>/", views.student_detail, name="student_detail"),
-    path("students/<int:pk>/milestones/<slug:key>/", views.student_milestone, name="student_milestone"),
+    path("students/<int:pk>/", student.student_detail, name="student_detail"),
+    path("students/<int:pk>/timeline/", student.student_timeline, name="student_timeline"),
+    path("students/<int:pk>/milestones/<slug:key>/", student.student_milestone, name="student_milestone"),
+    path("students/<int:pk>/milestones/<slug:key>/comments/", student.student_comment, name="student_comment"),
+    path("invitations/", invitations.invitation_list, name="invitations"),
+    path("invitations/<int:pk>/accept/", invitations.invitation_accept, name="invitation_accept"),
 ]

@@ -39,7 +39,7 @@ from milestones.reachability import judge_reachability
 from milestones.risks import RED, is_task, pathway_risks
 from milestones.sources import source_kind
 from milestones.versions import PageState
-from pathway.access import profile_of
+from pathway.access import EVERYTHING, Shared, profile_of
 from pathway.lib.times import days_between, today_in
 from pathway.web.page_cache import cached_content, csrf_context, next_moment, with_csrf_token
 
@@ -142,7 +142,7 @@ def dashboard_context(*, applicant, profile=_UNSET, now: datetime | None = None)
     if profile is _UNSET:
         profile = profile_of(applicant)
     milestones = list(Milestone.objects.of_applicant(applicant).order_by("template__order"))
-    context = {"profile": profile, "milestones": milestones, **_progress_context(milestones)}
+    context = {"profile": profile, "milestones": milestones, "shared": EVERYTHING, **_progress_context(milestones)}
     if profile is None:
         return context
     overdue, upcoming = _deadlines(milestones, profile.tz, now or timezone.now())
@@ -161,16 +161,17 @@ def dashboard_context(*, applicant, profile=_UNSET, now: datetime | None = None)
     return context
 
 
-def dashboard_content(request, *, applicant, state: PageState, variant: str = "", extra: dict | None = None):
+def dashboard_content(request, *, applicant, state: PageState, variant: str = "", context_of=None):
     """The dashboard's content (without the layout), from the per-applicant cache when it is fresh.
 
     `state` is the applicant's `page_state` (read first); `variant` names the viewer when it is not the
-    applicant (the advisor's read-only copy), and `extra` is what that copy adds to the context.
+    applicant (the advisor's read-only copy, keyed by everything of the viewer's it shows), and
+    `context_of(now)` builds that copy's context instead of the applicant's own.
     """
 
     def build(now: datetime):
-        context = dashboard_context(applicant=applicant, now=now)
-        context.update(extra or {}, **csrf_context())
+        context = context_of(now) if context_of else dashboard_context(applicant=applicant, now=now)
+        context.update(csrf_context())
         html = render_to_string("applicant/dashboard.html#body", context)
         return html, next_moment(now, (m.due_at for m in context["milestones"]))
 
@@ -362,9 +363,15 @@ def evidence_context(milestone: Milestone, today: date) -> dict:
 
 
 def milestone_context(
-    *, milestone: Milestone, forms: dict | None = None, read_only: bool = False, saved: str = ""
+    *,
+    milestone: Milestone,
+    forms: dict | None = None,
+    read_only: bool = False,
+    saved: str = "",
+    shared: Shared = EVERYTHING,
 ) -> dict:
-    """Everything the milestone page shows. `forms` replaces the blank forms (a refused, bound one)."""
+    """Everything the milestone page shows. `forms` replaces the blank forms (a refused, bound one);
+    `shared` says what an advisor may see (the template leaves out scores and notes not shared)."""
     profile = ApplicantProfile.objects.select_related("target_cycle").get(user_id=milestone.applicant_id)
     now = timezone.now()
     today = today_in(profile.tz, now)
@@ -386,6 +393,8 @@ def milestone_context(
             today=today,
         ),
         "source_kind": source_kind(milestone.template.source_url),
+        "shared": shared,
+        "comments": list(milestone.comments.all()),
         **evidence_context(milestone, today),
     }
     if milestone.due_at:

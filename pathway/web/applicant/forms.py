@@ -557,7 +557,7 @@ class NoteForm(MilestoneForm):
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Private to you and your advisor. 5,000 characters at most.",
+        help_text="Private: an advisor sees them only if you share your notes with them. 5,000 characters at most.",
     )
 
     def __init__(self, *args, **kwargs):

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import calendar, choices, tokens, unsubscribe, views
+from . import calendar, choices, sharing, tokens, unsubscribe, views
 
 app_name = "applicant"
 
@@ -35,6 +35,12 @@ urlpatterns = [
     path("settings/export.csv", views.export_csv, name="export_csv"),
     path("settings/delete/", views.account_delete, name="account_delete"),
     path("settings/calendar/regenerate/", calendar.calendar_regenerate, name="calendar_regenerate"),
+    path("settings/sharing/", sharing.sharing, name="sharing"),
+    path("settings/sharing/invite/", sharing.sharing_invite, name="sharing_invite"),
+    path("settings/sharing/invitations/<int:pk>/withdraw/", sharing.sharing_withdraw, name="sharing_withdraw"),
+    path("settings/sharing/<int:pk>/accept/", sharing.sharing_accept, name="sharing_accept"),
+    path("settings/sharing/<int:pk>/", sharing.sharing_update, name="sharing_update"),
+    path("settings/sharing/<int:pk>/end/", sharing.sharing_end, name="sharing_end"),
     path("settings/tokens/", tokens.token_list, name="api_tokens"),
     path("settings/tokens/<int:pk>/revoke/", tokens.token_revoke, name="api_token_revoke"),
     path("calendar/<slug:token>.ics", calendar.calendar_feed, name="calendar_feed"),

@@ -50,6 +50,8 @@ EVIDENCE = {
         "usce_entries",
         ["kind", "hands_on", "specialty", "site", "supervisor", "start_date", "end_date", "created_at"],
     ),
+    # Not evidence, but the applicant's data too: what their advisors said on each milestone (issue 14).
+    "advisor_comments": ("comments", ["author_name", "body", "created_at"]),
 }
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -68,7 +70,7 @@ def export_data(*, user) -> dict:
         Milestone.objects.filter(applicant=user)
         .select_related("template")
         .prefetch_related(Prefetch("attempts", queryset=ExamAttempt.objects.order_by("test_date", "pk")))
-        .prefetch_related("oet_results", "documents", "usce_entries")
+        .prefetch_related("oet_results", "documents", "usce_entries", "comments")
         .order_by("template__order", "template__key")
     )
     data = {
