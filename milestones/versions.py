@@ -63,6 +63,17 @@ def pathway_changed(*applicant_ids: int) -> None:
         _bump(applicant_scope(pk) for pk in applicant_ids)
 
 
+def viewer_scope(user_id: int) -> str:
+    return f"viewer:{user_id}"
+
+
+def viewer_changed(*user_ids: int) -> None:
+    """What these users see of other people's pathways changed besides those pathways themselves (an
+    advisor's sharings began, ended or changed, their interview targets): their cohort is built afresh."""
+    if user_ids:
+        _bump(viewer_scope(pk) for pk in user_ids)
+
+
 def reference_changed(**_signal_kwargs) -> None:
     """Every page must be built afresh: shared data (a template, a date, a rule) changed."""
     _bump([REFERENCE])

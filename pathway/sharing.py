@@ -25,6 +25,7 @@ from milestones.reminders import smtp
 from milestones.reminders.delivery import claim, describe, refused_for_good, release
 from milestones.reminders.schedule import next_retry_at
 from milestones.reminders.sweeping import stuck_after
+from milestones.versions import viewer_changed
 from pathway.lib.emails import send_templated_email
 from pathway.lib.urls import absolute_url
 
@@ -95,6 +96,7 @@ def accept_invitation(*, advisor: User, invitation: AdvisorInvitation) -> Adviso
         assignment.save()
     locked.accepted_at, locked.assignment = now, assignment
     locked.save(update_fields=["accepted_at", "assignment"])
+    viewer_changed(advisor.pk)
     return assignment
 
 
@@ -107,6 +109,7 @@ def accept_assignment(*, assignment: AdvisorAssignment, shares: dict | None = No
     )
     if not updated:
         raise SharingError("This request is no longer waiting for you.")
+    viewer_changed(assignment.advisor_id)  # a queryset update sends no signal: the advisor's cohort changed
     assignment.refresh_from_db()
     return assignment
 
@@ -117,6 +120,7 @@ def update_sharing(*, assignment: AdvisorAssignment, shares: dict) -> AdvisorAss
     choices = _choices(shares)
     if not AdvisorAssignment.objects.current().filter(pk=assignment.pk).update(**choices):
         raise SharingError("This advisor no longer has access.")
+    viewer_changed(assignment.advisor_id)
     assignment.refresh_from_db()
     return assignment
 
@@ -124,7 +128,10 @@ def update_sharing(*, assignment: AdvisorAssignment, shares: dict) -> AdvisorAss
 @transaction.atomic
 def end_assignment(*, assignment: AdvisorAssignment) -> bool:
     """End the access (or decline a waiting assignment) at once; True when it was still current."""
-    return bool(AdvisorAssignment.objects.current().filter(pk=assignment.pk).update(ended_at=timezone.now()))
+    ended = bool(AdvisorAssignment.objects.current().filter(pk=assignment.pk).update(ended_at=timezone.now()))
+    if ended:
+        viewer_changed(assignment.advisor_id)
+    return ended
 
 
 # --- Bulk assignment from CSV (admin) ------------------------------------------------------------

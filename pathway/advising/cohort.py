@@ -80,6 +80,15 @@ def visible_students(advisor):
     return User.objects.filter(pk__in=User.objects.applicants_visible_to(advisor).values("pk"))
 
 
+def next_deadline(advisor, *, now: datetime) -> datetime | None:
+    """The first deadline of an open step of the advisor's students after `now`: the moment the table's
+    overdue counts and next deadlines change by time alone (its cached copy ends then)."""
+    open_steps = Milestone.objects.filter(
+        applicant__in=visible_students(advisor), is_applicable=True, status__in=OPEN, due_at__gt=now
+    )
+    return open_steps.aggregate(at=Min("due_at"))["at"]
+
+
 def specialties_of(advisor) -> list[str]:
     """Every specialty the advisor's students target, for the filter (one query over the distinct
     lists, not one row per student)."""

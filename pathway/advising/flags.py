@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from milestones.risks import cohort_risks
+from milestones.versions import pathway_changed
 
 from ..models import StudentRiskFlag, User
 
@@ -57,6 +58,10 @@ def _refresh_batch(ids: list[int], now: datetime) -> int:
     ]
     # A concurrent refresh may have raised the same flag: the partial unique constraint keeps one.
     StudentRiskFlag.objects.bulk_create(new, ignore_conflicts=True)
+    # The cohort's cached tables show the flags: the students whose flags changed are built afresh.
+    changed = {applicant_id for applicant_id, _ in wanted.keys() - active.keys()}
+    changed |= {applicant_id for applicant_id, _ in active.keys() - wanted.keys()}
+    pathway_changed(*changed)
     return len(new)
 
 

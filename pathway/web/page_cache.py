@@ -61,6 +61,11 @@ def cached_content(
         f"page:{kind}:{applicant_id}:{variant}:{state.applicant_version}:{state.reference_version}:"
         f"{today_in(state.tz, now).isoformat()}"
     )
+    return cached(key, build, now=now)
+
+
+def cached(key: str, build: Callable[[datetime], tuple[object, datetime | None]], *, now: datetime):
+    """The entry under `key` while it is valid, else `build(now)`'s content, stored with its end."""
     entry = cache.get(key)
     if entry is not None and (entry[1] is None or now.timestamp() < entry[1]):
         return entry[0]

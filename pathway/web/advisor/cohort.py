@@ -8,13 +8,16 @@ every read starts from `User.objects.applicants_visible_to`.
 from __future__ import annotations
 
 import csv
+import hashlib
 from datetime import UTC
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -28,14 +31,17 @@ from pathway.advising.cohort import (
     cohort_ids,
     cohort_students,
     flag_label,
+    next_deadline,
     rows_for,
     specialties_of,
     students_in_order,
     visible_students,
 )
 from pathway.advising.picture import coming_weeks, funnel
+from pathway.advising.versions import cohort_version
 from pathway.lib.times import ET
 from pathway.models import User
+from pathway.web.page_cache import cached
 
 advisors = role_required(User.Role.ADVISOR, User.Role.ADMIN)
 
@@ -63,15 +69,15 @@ def _headers(form: CohortFilter) -> list[dict]:
     return headers
 
 
-@login_required
-@advisors
-@require_GET
-def cohort_table(request):
-    """The cohort dashboard (`advisor:cohort`); with htmx, the table partial alone."""
+# The query parameters the table depends on; anything else in the URL is not part of its cache key.
+TABLE_PARAMS = (*CohortFilter.base_fields, "page")
+
+
+def _table_context(request, now) -> dict:
     form = _filter_form(request)
-    now = timezone.now()
     page = Paginator(cohort_ids(request.user, form, now=now), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
+    return {
+        "user": request.user,
         "form": form,
         "page": page,
         "rows": rows_for(request.user, students_in_order(list(page.object_list), now=now)),
@@ -81,10 +87,39 @@ def cohort_table(request):
         "current_sort": form.value("sort"),
         "now": now,
     }
-    template = (
-        "advisor/cohort.html#table" if request.htmx and not request.htmx.boosted else "advisor/cohort.html"
-    )
-    return render(request, template, context)
+
+
+def _table_key(request, part: str) -> str:
+    """Everything the cached table says: the viewer, the parameters (normalized: known ones, sorted), the
+    cohort version (pathway/advising/versions.py) and the day (ET, the cohort's dates)."""
+    params = QueryDict(mutable=True)
+    for name in sorted(TABLE_PARAMS):
+        if name in request.GET:
+            params.setlist(name, request.GET.getlist(name))
+    digest = hashlib.sha256(params.urlencode().encode()).hexdigest()[:24]
+    today = timezone.now().astimezone(ET).date().isoformat()
+    return f"cohort:{part}:{request.user.pk}:{cohort_version(request.user)}:{today}:{digest}"
+
+
+@login_required
+@advisors
+@require_GET
+def cohort_table(request):
+    """The cohort dashboard (`advisor:cohort`); with htmx, the table partial alone. The content is cached
+    per viewer (page_cache.cached) under the cohort's version, so a change of any student shows on the
+    next request; the layout around it (CSP nonce, messages) never is. Each entry ends at the next
+    deadline of the cohort, when a step becomes overdue."""
+    table_only = request.htmx and not request.htmx.boosted
+    part = "advisor/cohort.html#table" if table_only else "advisor/cohort.html#body"
+
+    def build(now):
+        html = render_to_string(part, _table_context(request, now))
+        return html, next_deadline(request.user, now=now)
+
+    html = mark_safe(cached(_table_key(request, part), build, now=timezone.now()))  # noqa: S308 - our template
+    if table_only:
+        return HttpResponse(html)
+    return render(request, "advisor/cohort.html", {"content": html})
 
 
 # Formula injection: a spreadsheet runs a cell that begins with one of these (OWASP CSV injection).
