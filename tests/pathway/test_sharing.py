@@ -14,7 +14,7 @@ from django.urls import reverse
 from milestones.models import Milestone, MilestoneComment
 from milestones.services import record_exam_attempt, save_note
 from pathway.models import AdvisorAssignment, AdvisorInvitation
-from pathway.sharing import SharingError, bulk_assign, invite_advisor
+from pathway.sharing import SharingError, bulk_assign, end_assignment, invite_advisor
 from pathway.web.advisor.student import third_person
 
 from ..factories import UserFactory
@@ -474,3 +474,85 @@ def test_the_students_data_export_holds_their_advisors_comments_escaped(client, 
     response = client.get(reverse("applicant:export_csv"))
     csv_text = (b"".join(response.streaming_content) if response.streaming else response.content).decode()
     assert "Advisor comments" in csv_text and "'=HYPERLINK" in csv_text
+
+
+# --- No stale page: the advisor's copies in the page cache (pathway/web/page_cache.py) ---------------
+
+
+def _as(client, user, url) -> str:
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.text
+
+
+def test_the_advisors_cached_dashboard_follows_the_students_sharing_choices_at_once(client, student_data, ben, sharing):
+    detail = reverse("advisor:student_detail", args=[student_data.pk])
+    timeline = reverse("advisor:student_timeline", args=[student_data.pk])
+    assert "J-1 (ECFMG-sponsored)" in _as(client, ben, detail)  # cached now
+    assert "visa_j1" in _as(client, ben, timeline)
+    _as(client, student_data, reverse("applicant:dashboard"))
+    box = f"s{sharing.pk}-"  # the form's prefix
+    client.post(reverse("applicant:sharing_update", args=[sharing.pk]), {f"{box}shares_notes": "on"})  # visa, scores off
+    page = _as(client, ben, detail)
+    assert "J-1 (ECFMG-sponsored)" not in page and "J-1 visa (ECFMG sponsorship" not in page
+    assert str(SCORE) not in page
+    assert "visa_j1" not in _as(client, ben, timeline)
+    client.post(reverse("applicant:sharing_update", args=[sharing.pk]), {f"{box}shares_visa": "on"})  # as ben
+    assert "J-1 (ECFMG-sponsored)" not in _as(client, ben, detail), "an advisor cannot change the choices"
+    client.force_login(student_data)
+    client.post(reverse("applicant:sharing_update", args=[sharing.pk]), {f"{box}shares_visa": "on"})
+    assert "J-1 (ECFMG-sponsored)" in _as(client, ben, detail)
+    assert "visa_j1" in _as(client, ben, timeline)
+
+
+def test_third_person_never_reaches_the_students_cached_copy_nor_the_other_way(client, student_data, ben, sharing):
+    own, advisor = reverse("applicant:dashboard"), reverse("advisor:student_detail", args=[student_data.pk])
+    own_timeline = reverse("applicant:timeline")
+    advisor_timeline = reverse("advisor:student_timeline", args=[student_data.pk])
+    for first, second in ((ben, student_data), (student_data, ben)):
+        from django.core.cache import cache
+
+        cache.clear()
+        for user in (first, second, first):
+            pages = (_as(client, user, own), _as(client, user, own_timeline)) if user == student_data else None
+            if pages:
+                assert "Your pathway" in pages[0] and "Certify your rank order list" in pages[0]
+                assert "Certify their rank order list" not in pages[0] and "pathway</h1>" not in pages[0].replace(
+                    "Your pathway</h1>", ""
+                )
+                assert "Your pathway on a timeline" in pages[1] and "their rank order list" not in pages[1]
+            else:
+                page = _as(client, user, advisor)
+                assert "Certify their rank order list" in page and "Your pathway" not in page
+                assert "Change your profile" not in page
+                timeline = _as(client, user, advisor_timeline)
+                assert "Your pathway on a timeline" not in timeline and "their rank order list" in timeline
+
+
+def test_a_comment_shows_on_the_next_page_of_the_student_and_of_the_advisor(client, student_data, ben, sharing):
+    from milestones.versions import page_state
+
+    url = reverse("applicant:milestone_detail", args=["usmle_step2ck"])
+    _as(client, student_data, reverse("applicant:dashboard"))  # cached copies of both
+    assert "Read this before booking" not in _as(client, student_data, url)
+    _as(client, ben, reverse("advisor:student_detail", args=[student_data.pk]))
+    assert "Read this before booking" not in milestone_page(client, student_data).text
+    version = page_state(student_data.pk).applicant_version
+
+    comment = reverse("advisor:student_comment", args=[student_data.pk, "usmle_step2ck"])
+    assert client.post(comment, {"body": "Read this before booking."}).status_code == 302
+    assert page_state(student_data.pk).applicant_version > version  # every cached copy is built afresh
+    assert "Read this before booking." in milestone_page(client, student_data).text
+    assert "Read this before booking." in _as(client, student_data, url)
+
+
+def test_ending_access_is_a_404_at_once_even_with_every_page_cached(client, student_data, ben, sharing):
+    for url in [*student_urls(student_data), reverse("advisor:cohort")]:
+        _as(client, ben, url)
+        _as(client, ben, url)  # served from the cache the second time
+    assert end_assignment(assignment=sharing)
+    client.force_login(ben)
+    for url in student_urls(student_data):
+        assert client.get(url).status_code == 404, url
+    assert "Amira" not in client.get(reverse("advisor:cohort")).text
