@@ -65,7 +65,7 @@ class Verdict:
         if self.failures:
             return "Not eligible: " + "; ".join(r.reason for r in self.failures)
         if self.unknowns:
-            names = ", ".join(r.label.lower() for r in self.unknowns)
+            names = ", ".join(r.label for r in self.unknowns)
             return f"No requirement you fail is known, but these are unknown: {names}."
         return "Eligible: you meet every requirement the directory knows of."
 

@@ -39,4 +39,7 @@ class Command(BaseCommand):
             from milestones.demo import load_demo_pathway
 
             load_demo_pathway(applicant=users[User.Role.APPLICANT])
+            from programs.demo import load_demo_programs
+
+            load_demo_programs()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
