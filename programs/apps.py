@@ -12,3 +12,5 @@ class ProgramsConfig(AppConfig):
         # The application season's models live in their own package (programs.season.models) with this
         # app's label; importing them here keeps programs.models free of a cycle with programs.season.
         import_module(f"{self.name}.season.models")
+        # The rank order list, Match Week and SOAP (part B), beside them.
+        import_module(f"{self.name}.season.match_models")
