@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                 ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('signal', models.CharField(blank=True, choices=[('', 'No signal'), ('gold', 'Gold signal'), ('silver', 'Silver signal'), ('signal', 'Signal (single tier)')], default='', max_length=8)),
                 ('notes', models.TextField(blank=True, max_length=4000)),
+                ('letters_required', models.PositiveSmallIntegerField(blank=True, help_text='Letters the program asks for.', null=True, validators=[django.core.validators.MaxValueValidator(10)])),
                 ('added_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('applicant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='applications', to=settings.AUTH_USER_MODEL)),

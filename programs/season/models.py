@@ -54,6 +54,10 @@ class Application(models.Model):
     status_changed_at = models.DateTimeField(default=timezone.now)
     signal = models.CharField(max_length=8, choices=Signal.choices, blank=True, default="")
     notes = models.TextField(max_length=4000, blank=True)
+    # What the program asks for (from its website): the letters page warns when fewer are assigned.
+    letters_required = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)], help_text="Letters the program asks for."
+    )
     added_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
