@@ -14,6 +14,7 @@ from django.utils import timezone
 from milestones.models import Confidence, MatchCycle, validate_time_zone
 
 from ..models import NOTE_MAX, SOURCE_URL_MAX, ApplicantProgram, Program, Service, Specialty
+from .querysets import ApplicationQuerySet
 
 
 class Status(models.TextChoices):
@@ -60,6 +61,8 @@ class Application(models.Model):
     )
     added_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ApplicationQuerySet.as_manager()
 
     class Meta:
         ordering = ["program__name", "pk"]
