@@ -17,8 +17,9 @@ from pathway.lib.times import ET
 
 from ..loader import ensure_specialties
 from ..models import Specialty
+from . import letters
 from .match_models import ContiguousRankMedian
-from .models import SeasonFee, SeasonLimit
+from .models import SeasonFee
 
 MATCH_RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "match_rules.yaml"
 
@@ -72,13 +73,8 @@ class Figure:
 
 
 def season_limit(cycle_year: int, key: str) -> Figure:
-    """A limit of the season; a season without the row is refused, never guessed."""
-    row = SeasonLimit.objects.filter(cycle_year=cycle_year, key=key).first()
-    if row is None:
-        raise ValidationError(
-            f"No {SeasonLimit.Key(key).label.lower()} limit is recorded for the {cycle_year} Match; "
-            "an administrator must add it before this can be checked."
-        )
+    """A limit of the season (or the latest earlier season's row standing in for it, as part A reads it)."""
+    row = letters.season_limit(cycle_year, key)
     return Figure(row.value, row.status, row.source_url, row.note)
 
 

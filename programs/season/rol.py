@@ -22,6 +22,7 @@ from milestones.models import MatchCycle, Milestone
 from milestones.services import PrerequisiteMissing, set_status
 
 from ..codes import ProgramType
+from .applications import set_status as set_application_status
 from .match_models import Rank, RankList, RankOrderList
 from .match_rules import RANKING_OPEN, ROL_DEADLINE, cycle_times, et_label, event_at, season_limit
 from .models import Application, SeasonLimit
@@ -156,6 +157,8 @@ def add_rank(*, applicant, cycle: MatchCycle, application_id: int, version: int 
     _limit_check(rol, rank_list, count)
     last = rank_list.ranks.order_by("-rank").values_list("rank", flat=True).first() or 0
     rank = Rank.objects.create(rank_list=rank_list, rank=last + 1, application=application)
+    if application.status != AppStatus.RANKED:  # the tracker follows the list
+        set_application_status(application=application, status=AppStatus.RANKED, by=by, note="Added to the rank order list.")
     _changed(rol, by=by)
     return rank
 
@@ -174,6 +177,11 @@ def remove_rank(*, applicant, cycle: MatchCycle, application_id: int, version: i
     _write_order(rank_list, [pk for pk in order if pk != application_id])
     if rank_list.is_primary:  # an advanced program off the primary list links no supplemental list
         RankList.advanced.through.objects.filter(ranklist__rol=rol, application_id=application_id).delete()
+    if not Rank.objects.filter(rank_list__rol=rol, application_id=application_id).exists():
+        application = Application.objects.get(pk=application_id)
+        if application.status == AppStatus.RANKED:
+            set_application_status(application=application, status=AppStatus.NOT_RANKED, by=by,
+                                    note="Taken off the rank order list.")
     _changed(rol, by=by)
 
 
