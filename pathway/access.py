@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 
 from milestones.models import ApplicantProfile, Milestone
 from milestones.services import EVIDENCE_MODELS
+from programs.season.models import Application, Letter
 
 from .models import ApiToken, User
 
@@ -82,3 +83,13 @@ def get_evidence_for(user, milestone: Milestone, *, kind: str, pk: int):
 def get_token_for(user, pk: int) -> ApiToken:
     """One of `user`'s own active API tokens."""
     return get_object_or_404(ApiToken.objects.active(), pk=pk, user=user)
+
+
+def get_application_for(user, pk: int):
+    """One of `user`'s own season applications (the applicant's pages change only their own)."""
+    return get_object_or_404(Application.objects.with_related().filter(applicant=user), pk=pk)
+
+
+def get_letter_for(user, pk: int):
+    """One of `user`'s own letters of recommendation."""
+    return get_object_or_404(Letter.objects.select_related("cycle", "specialty").filter(applicant=user), pk=pk)

@@ -49,7 +49,10 @@ AMIRA_NAME = "Amira Haddad"
 ECFMG_ID = "0-123-456-7"  # the reference of her ECFMG registration document
 TOKEN_NAME = "amira-laptop-script"  # the name of her API token
 AMIRA_TIME_ZONE = '"Africa/Cairo"'  # in the API's JSON (the HTML forms list every time zone)
-AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME)
+SEASON_PROGRAM = "Fictional Matrix Medical Center"  # a listed program on amira's season list
+SEASON_NOTE = "amira-season-note-4417"  # her note on that application
+LETTER_WRITER = "Dr. Wren Matrixwriter"  # the writer of her letter of recommendation
+AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME, SEASON_NOTE, LETTER_WRITER)
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,33 @@ RULES: dict[str, Rule] = {
         credential_in_url=True,
         may_change=("profile.email_reminders",),  # all it can do: switch her reminders off (a POST)
     ),
+    # The application season (issue 13, part A): each applicant's own list, letters and interviews.
+    "applicant:season_programs": Rule(applicant_only(), shows=(SEASON_PROGRAM,)),
+    "applicant:season_programs_csv": Rule(applicant_only(), shows=(SEASON_NOTE,)),
+    "applicant:season_add": Rule(applicant_only()),
+    "applicant:season_application": Rule(
+        applicant_only(carla=404), kwargs={"pk": "application.pk"}, shows=(SEASON_NOTE,)
+    ),
+    "applicant:season_status": Rule(applicant_only(own=422, carla=404), method="post", kwargs={"pk": "application.pk"}),
+    "applicant:season_notes": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "application.pk"}),
+    "applicant:season_signal": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "application.pk"}),
+    "applicant:season_interview": Rule(
+        applicant_only(own=422, carla=404), method="post", kwargs={"pk": "application.pk"}
+    ),
+    "applicant:season_scores": Rule(applicant_only(own=422, carla=404), method="post", kwargs={"pk": "application.pk"}),
+    "applicant:season_costs": Rule(applicant_only()),
+    "applicant:season_signals": Rule(applicant_only()),
+    "applicant:season_interviews": Rule(applicant_only()),
+    "applicant:season_criterion_delete": Rule(
+        applicant_only(own=302, carla=404), method="post", kwargs={"pk": "criterion.pk"}
+    ),
+    "applicant:season_letters": Rule(applicant_only(), shows=(LETTER_WRITER,)),
+    "applicant:season_letter": Rule(applicant_only(carla=404), kwargs={"pk": "letter.pk"}, shows=(LETTER_WRITER,)),
+    "applicant:season_letter_assign": Rule(applicant_only(own=422, carla=404), method="post", kwargs={"pk": "letter.pk"}),
+    "applicant:season_letter_unassign": Rule(
+        applicant_only(own=302, carla=404), method="post", kwargs={"pk": "letter.pk", "application": "application.pk"}
+    ),
+    "applicant:season_letter_delete": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "letter.pk"}),
     # JSON API: 401 without credentials; the pathway belongs to the caller.
     "api:api-root": Rule(everyone(404)),
     "api:openapi-json": Rule(everyone(200)),
@@ -286,6 +316,7 @@ def build_world() -> dict:
         time_zone="America/Chicago",
     )
     token, secret = api_token_create(user=amira, name=TOKEN_NAME)
+    season = build_season_a(amira, profile.target_cycle)
     doc = add_document(
         milestone=Milestone.objects.get(applicant=amira, template__key="ecfmg_registration"),
         label="ECFMG ID",
@@ -305,7 +336,31 @@ def build_world() -> dict:
         "demoted": make_demoted(),
         "ended": make_ended(amira),
         "profile": profile,
+        **season,
     }
+
+
+def build_season_a(amira, cycle) -> dict:
+    """Amira's season: one program on her list (with a note), a letter assigned to it, a criterion."""
+    from programs.loader import ensure_specialties
+    from programs.models import Program, Specialty
+    from programs.season.applications import add_application, update_application
+    from programs.season.letters import assign_letter, save_letter
+    from programs.season.loader import load_season_rules
+    from programs.season.models import Criterion, Letter
+
+    ensure_specialties()
+    load_season_rules()
+    program = Program.objects.create(
+        nrmp_code="9999140C9", name=SEASON_PROGRAM, specialty=Specialty.objects.get(acgme_code="140"),
+        state="NY", origin="demo",
+    )
+    application, _ = add_application(applicant=amira, program=program, cycle=cycle, by=amira)
+    update_application(application=application, notes=SEASON_NOTE, letters_required=3)
+    letter = save_letter(letter=Letter(applicant=amira, cycle=cycle, writer=LETTER_WRITER, status="uploaded"))
+    assign_letter(letter=letter, application=application)
+    criterion = Criterion.objects.create(applicant=amira, name="Teaching", weight=3)
+    return {"application": application, "letter": letter, "criterion": criterion}
 
 
 @pytest.fixture(scope="module")
@@ -355,6 +410,7 @@ def _snapshot_queries(amira: int) -> list:
     from milestones.models import ApplicantProfile, Milestone
     from milestones.services import EVIDENCE_MODELS
     from pathway.models import AdvisorAssignment, ApiToken, User
+    from programs.season.models import Application, Criterion, Letter, LetterAssignment
 
     def columns(model, *left_out):
         return [f.attname for f in model._meta.concrete_fields if f.attname not in left_out]
@@ -366,6 +422,10 @@ def _snapshot_queries(amira: int) -> list:
         "milestones": Milestone.objects.filter(applicant=amira).values(*columns(Milestone)),
         "tokens": ApiToken.objects.filter(user=amira).values(*columns(ApiToken, "last_used_at")),
         "advisors": AdvisorAssignment.objects.filter(applicant=amira).values(*columns(AdvisorAssignment)),
+        "applications": Application.objects.filter(applicant=amira).values(*columns(Application)),
+        "letters": Letter.objects.filter(applicant=amira).values(*columns(Letter)),
+        "assignments": LetterAssignment.objects.filter(letter__applicant=amira).values(*columns(LetterAssignment)),
+        "criteria": Criterion.objects.filter(applicant=amira).values(*columns(Criterion)),
     } | {
         kind: model.objects.filter(milestone__applicant=amira).values(*columns(model))
         for kind, model in EVIDENCE_MODELS.items()
