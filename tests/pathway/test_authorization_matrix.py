@@ -186,6 +186,20 @@ RULES: dict[str, Rule] = {
         applicant_only(own=302, carla=404), method="post", kwargs={"pk": "letter.pk", "application": "application.pk"}
     ),
     "applicant:season_letter_delete": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "letter.pk"}),
+    # The season's end (issue 13, part B): the rank order list, Match Week and SOAP; ids go in the POST
+    # body and the services look them up among the caller's own rows, so a form without them is refused.
+    "applicant:season_rol": Rule(applicant_only(), shows=(SEASON_PROGRAM,)),
+    "applicant:season_rol_order": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_rol_add": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_rol_supplemental": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_rol_supplemental_delete": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_rol_certify": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_match": Rule(applicant_only()),
+    "applicant:season_match_status": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_match_program": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_soap_apply": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_soap_offer": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_soap_answer": Rule(applicant_only(own=422), method="post"),
     # JSON API: 401 without credentials; the pathway belongs to the caller.
     "api:api-root": Rule(everyone(404)),
     "api:openapi-json": Rule(everyone(200)),
@@ -360,7 +374,17 @@ def build_season_a(amira, cycle) -> dict:
     letter = save_letter(letter=Letter(applicant=amira, cycle=cycle, writer=LETTER_WRITER, status="uploaded"))
     assign_letter(letter=letter, application=application)
     criterion = Criterion.objects.create(applicant=amira, name="Teaching", weight=3)
+    build_season_b(amira, cycle, application)
     return {"application": application, "letter": letter, "criterion": criterion}
+
+
+def build_season_b(amira, cycle, application) -> None:
+    """Amira's rank order list: the program of her season list at rank 1."""
+    from programs.season.match_rules import load_match_rules
+    from programs.season.rol import add_rank
+
+    load_match_rules()
+    add_rank(applicant=amira, cycle=cycle, application_id=application.pk, version=0, by=amira)
 
 
 @pytest.fixture(scope="module")
@@ -410,6 +434,7 @@ def _snapshot_queries(amira: int) -> list:
     from milestones.models import ApplicantProfile, Milestone
     from milestones.services import EVIDENCE_MODELS
     from pathway.models import AdvisorAssignment, ApiToken, User
+    from programs.season.match_models import MatchOutcome, Rank, RankOrderList, SoapApplication
     from programs.season.models import Application, Criterion, Letter, LetterAssignment
 
     def columns(model, *left_out):
@@ -426,6 +451,10 @@ def _snapshot_queries(amira: int) -> list:
         "letters": Letter.objects.filter(applicant=amira).values(*columns(Letter)),
         "assignments": LetterAssignment.objects.filter(letter__applicant=amira).values(*columns(LetterAssignment)),
         "criteria": Criterion.objects.filter(applicant=amira).values(*columns(Criterion)),
+        "rank_order_lists": RankOrderList.objects.filter(applicant=amira).values(*columns(RankOrderList)),
+        "ranks": Rank.objects.filter(rank_list__rol__applicant=amira).values(*columns(Rank)),
+        "match_outcomes": MatchOutcome.objects.filter(applicant=amira).values(*columns(MatchOutcome)),
+        "soap_applications": SoapApplication.objects.filter(outcome__applicant=amira).values(*columns(SoapApplication)),
     } | {
         kind: model.objects.filter(milestone__applicant=amira).values(*columns(model))
         for kind, model in EVIDENCE_MODELS.items()

@@ -51,7 +51,7 @@ def _cycles(cycle) -> dict:
 
 
 def _errors(exc: ValidationError) -> list[str]:
-    return [message for message in exc.messages]
+    return list(exc.messages)
 
 
 # --- Rank order list -----------------------------------------------------------------------------
