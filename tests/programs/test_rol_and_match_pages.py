@@ -132,4 +132,6 @@ def test_match_week_soap_and_an_accepted_offer_on_the_pages(signed_in, amira):
         offer = application.offers.get()
         assert signed_in.post(reverse("applicant:season_soap_answer"), {"offer": offer.pk, "answer": "accept"}).status_code == 302
         assert "You matched" in signed_in.get(reverse("applicant:season_match")).content.decode()
+        dashboard = signed_in.get(reverse("applicant:dashboard")).content.decode()
+        assert "You matched" in dashboard and program.name in dashboard
     assert MatchOutcome.objects.get().matched_program == program

@@ -38,6 +38,7 @@ from milestones.risks import RED, is_task, pathway_risks
 from milestones.sources import source_kind
 from pathway.access import profile_of
 from pathway.lib.times import days_between, today_in
+from programs.season.match import outcome_of
 
 from .forms import EVIDENCE_FORMS, NoteForm, StatusForm
 
@@ -150,6 +151,8 @@ def dashboard_context(*, applicant) -> dict:
         red_risks=red,
         amber_risks=amber,
         titles={m.template.key: m.template.title for m in milestones},
+        # Where the applicant matched, once recorded (Match Day or an accepted SOAP offer).
+        match_outcome=outcome_of(applicant, profile.target_cycle),
     )
     return context
 
