@@ -17,9 +17,12 @@ NOTE_LIMIT = 4000
 
 
 @transaction.atomic
-def add_application(*, applicant, program: Program, cycle, by=None, note: str = "") -> tuple[Application, bool]:
-    """Put `program` on `applicant`'s list for `cycle` (status "considering"); adding it twice returns the
-    existing one. Also keeps the directory's own-list row (ApplicantProgram) it links to."""
+def add_application(
+    *, applicant, program: Program, cycle, by=None, note: str = "", at: datetime | None = None
+) -> tuple[Application, bool]:
+    """Put `program` on `applicant`'s list for `cycle` (status "considering", dated `at`, default now);
+    adding it twice returns the existing one. Also keeps the directory's own-list row (ApplicantProgram)."""
+    at = at or timezone.now()
     if not Program.objects.visible_to(applicant).filter(pk=program.pk).exists():
         raise ValidationError({"program": "No such program in your directory."})
     entry, _ = ApplicantProgram.objects.get_or_create(applicant=applicant, program=program)
@@ -30,10 +33,12 @@ def add_application(*, applicant, program: Program, cycle, by=None, note: str = 
             "entry": entry,
             "service": specialty.application_service if specialty else Service.ERAS,
             "notes": note[:NOTE_LIMIT],
+            "added_at": at,
+            "status_changed_at": at,
         },
     )
     if created:
-        StatusChange.objects.create(application=application, to_status=application.status, by=by or applicant)
+        StatusChange.objects.create(application=application, to_status=application.status, by=by or applicant, at=at)
     return application, created
 
 
@@ -46,6 +51,9 @@ def set_status(*, application: Application, status: str, by, note: str = "", at:
     if application.status == status:
         return application
     at = at or timezone.now()
+    if at < application.status_changed_at:
+        # The history reads in order: a change dated before the last one would rewrite it.
+        raise ValidationError({"at": "A change cannot be dated before the previous one."})
     StatusChange.objects.create(
         application=application, from_status=application.status, to_status=status, at=at, by=by,
         note=note.strip()[:500],
