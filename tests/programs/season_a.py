@@ -7,9 +7,12 @@ import pytest
 
 
 @pytest.fixture
-def season_data(specialties, pathway_data):
+def season_data(pathway_data):
+    """The shipped specialties and the season's rules (fees, limits, signal allowances)."""
+    from programs.loader import load_specialties
     from programs.season.loader import load_season_rules
 
+    load_specialties()
     load_season_rules()
 
 
