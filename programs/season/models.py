@@ -314,3 +314,53 @@ class InterviewScore(models.Model):
 
     def __str__(self):
         return f"{self.criterion.name}: {self.score}"
+
+
+# --- Reminders of the season --------------------------------------------------------------------------
+
+
+class SeasonReminder(models.Model):
+    """An email about an interview (the day before, at the reminders' hour on the applicant's clock) or a
+    letter not uploaded by its nudge day. Planned and sent like the deadline reminders (same hour, same
+    on/off switch and unsubscribe link, same one Message-ID per row); the unique constraint makes planning
+    idempotent, and a row whose interview moved or whose letter arrived is cancelled, never sent."""
+
+    class Kind(models.TextChoices):
+        INTERVIEW = "interview", "Interview"
+        LETTER_NUDGE = "letter_nudge", "Letter not uploaded"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    due_at = models.DateTimeField(help_text="The interview's start, or the nudge day's reminder hour.")
+    scheduled_for = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["scheduled_for", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interview", "due_at"], condition=~models.Q(status="cancelled") & models.Q(interview__isnull=False),
+                name="one_reminder_per_interview_start",
+            ),
+            models.UniqueConstraint(
+                fields=["letter", "due_at"], condition=~models.Q(status="cancelled") & models.Q(letter__isnull=False),
+                name="one_nudge_per_letter_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} reminder for {self.applicant}"
