@@ -341,6 +341,7 @@ class SeasonReminder(models.Model):
     interview = models.ForeignKey(Interview, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
     due_at = models.DateTimeField(help_text="The interview's start, or the nudge day's reminder hour.")
+    lead_days = models.PositiveSmallIntegerField(default=0)
     scheduled_for = models.DateTimeField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -353,11 +354,11 @@ class SeasonReminder(models.Model):
         ordering = ["scheduled_for", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["interview", "due_at"], condition=~models.Q(status="cancelled") & models.Q(interview__isnull=False),
+                fields=["interview", "due_at", "lead_days"], condition=~models.Q(status="cancelled") & models.Q(interview__isnull=False),
                 name="one_reminder_per_interview_start",
             ),
             models.UniqueConstraint(
-                fields=["letter", "due_at"], condition=~models.Q(status="cancelled") & models.Q(letter__isnull=False),
+                fields=["letter", "due_at", "lead_days"], condition=~models.Q(status="cancelled") & models.Q(letter__isnull=False),
                 name="one_nudge_per_letter_day",
             ),
         ]
