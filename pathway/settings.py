@@ -320,6 +320,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         # A tick that waited longer than its interval is superseded by the next one: drop it.
         "options": {"expires": 290},
     },
+    # Interview reminders and letter nudges of the application season (programs.season.reminders).
+    "every-5-min-plan-season-reminders": {
+        "task": "programs.tasks.plan_season_reminders",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------
