@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from ..models import Service, Specialty
@@ -11,7 +12,9 @@ from .models import Application, Signal, Status
 
 class ApplicationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="filter_q", max_length=200)
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label="Status")
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, label="Status", widget=forms.CheckboxSelectMultiple
+    )
     specialty = django_filters.ModelChoiceFilter(
         queryset=Specialty.objects.all(), to_field_name="acgme_code", label="Specialty",
         field_name="program__specialty",
