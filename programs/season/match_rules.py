@@ -73,9 +73,18 @@ class Figure:
 
 
 def season_limit(cycle_year: int, key: str) -> Figure:
-    """A limit of the season (or the latest earlier season's row standing in for it, as part A reads it)."""
+    """A limit of the season (or the latest earlier season's row standing in for it, as part A reads it);
+    refused (ValidationError) when none is recorded: a write is never checked against a guess."""
     row = letters.season_limit(cycle_year, key)
     return Figure(row.value, row.status, row.source_url, row.note)
+
+
+def shown_limit(cycle_year: int, key: str) -> Figure | None:
+    """The limit for a page to show; None when none is recorded (the page says so)."""
+    try:
+        return season_limit(cycle_year, key)
+    except ValidationError:
+        return None
 
 
 @dataclass(frozen=True)

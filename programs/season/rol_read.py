@@ -23,7 +23,7 @@ from .match_rules import (
     cycle_times,
     median_for,
     rank_fees,
-    season_limit,
+    shown_limit,
 )
 from .models import Application, SeasonLimit
 from .models import Status as AppStatus
@@ -58,7 +58,7 @@ class Overview:
     rol: RankOrderList | None
     primary: ListView
     supplemental: list[ListView]
-    limit: Figure
+    limit: Figure | None
     free_codes: int | None
     per_extra_code: Figure | None
     primary_codes: int
@@ -142,7 +142,7 @@ def _overview(applicant, cycle, rol, primary: ListView, supplemental: list[ListV
     times = cycle_times(cycle)
     return Overview(
         cycle=cycle, rol=rol, primary=primary, supplemental=supplemental,
-        limit=season_limit(cycle.year, SeasonLimit.Key.ROL_RANKS),
+        limit=shown_limit(cycle.year, SeasonLimit.Key.ROL_RANKS),
         free_codes=fees.free_codes, per_extra_code=fees.per_extra_code,
         primary_codes=primary_codes, supplemental_codes=supplemental_codes,
         extra_cost=fees.extra_cost(primary_codes, supplemental_codes),

@@ -27,6 +27,7 @@ from .match_rules import (
     et_label,
     event_at,
     season_limit,
+    shown_limit,
     soap_rounds,
 )
 from .models import SeasonLimit
@@ -34,6 +35,11 @@ from .models import SeasonLimit
 
 def soap_limit(cycle: MatchCycle):
     return season_limit(cycle.year, SeasonLimit.Key.SOAP_APPLICATIONS)
+
+
+def shown_soap_limit(cycle: MatchCycle):
+    """For pages: the limit, or None when none is recorded."""
+    return shown_limit(cycle.year, SeasonLimit.Key.SOAP_APPLICATIONS)
 
 
 def _in_soap(applicant, cycle: MatchCycle) -> MatchOutcome:

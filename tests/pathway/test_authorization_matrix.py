@@ -216,6 +216,63 @@ RULES: dict[str, Rule] = {
         kwargs={"key": "usmle_step2ck"},
         data={"test_date": "2026-10-01"},
     ),
+    # The season's API (issue 13, part B): the caller's own season only. Ids that are no row of the
+    # caller's (999999999) or a body the rules refuse give 422 and change nothing; another applicant's
+    # application or letter in the URL is 404.
+    "api:list_applications": Rule(applicant_only() | {"anonymous": 401}, shows=(SEASON_PROGRAM,)),
+    "api:update_application_status": Rule(
+        applicant_only(carla=404) | {"anonymous": 401}, method="patch", kwargs={"pk": "application.pk"},
+        data={"status": "applied"},
+    ),
+    "api:update_application_signal": Rule(
+        applicant_only(carla=404) | {"anonymous": 401}, method="put", kwargs={"pk": "application.pk"},
+        data={"signal": ""},
+    ),
+    "api:assign_letter": Rule(
+        applicant_only(own=422, carla=404) | {"anonymous": 401}, method="post_json", kwargs={"pk": "letter.pk"},
+        data={"application": 999999999},
+    ),
+    "api:unassign_letter": Rule(
+        applicant_only(own=204, carla=404) | {"anonymous": 401}, method="delete",
+        kwargs={"pk": "letter.pk", "application": "application.pk"},
+    ),
+    "api:get_rank_order_list": Rule(applicant_only() | {"anonymous": 401}, shows=(SEASON_PROGRAM,)),
+    # amira's list holds a program, so an empty order is refused; carla's is empty, so it is no change.
+    "api:reorder_rank_order_list": Rule(
+        applicant_only(own=422, carla=200) | {"anonymous": 401}, method="put", data={"version": 0, "order": []}
+    ),
+    "api:add_rank": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"version": 0, "application": 999999999}
+    ),
+    "api:remove_rank": Rule(  # without ?version= (required)
+        applicant_only(own=422) | {"anonymous": 401}, method="delete", kwargs={"application": "application.pk"}
+    ),
+    "api:create_supplemental_list": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"version": 0, "name": "", "advanced": []}
+    ),
+    "api:certify_rank_order_list": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"version": 999}
+    ),
+    "api:get_match": Rule(applicant_only() | {"anonymous": 401}),
+    # Before Match Week the status is not released yet; after it, amira's list is not certified: 422.
+    "api:record_match_status": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"status": "unmatched"}
+    ),
+    "api:record_matched_program": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"application": 999999999}
+    ),
+    "api:add_soap_application": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"program": 999999999}
+    ),
+    "api:record_soap_offer": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"application": 999999999}
+    ),
+    "api:accept_soap_offer": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", kwargs={"pk": 999999999}
+    ),
+    "api:decline_soap_offer": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", kwargs={"pk": 999999999}
+    ),
     "api:get_cycle": Rule(everyone(200, anonymous=401), kwargs={"year": 2027}),
     # allauth account pages
     "account_login": Rule(everyone(200, amira=302, carla=302, ben=302, dan=302, root=302)),

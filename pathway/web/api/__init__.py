@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import cycles, pathway
+from . import cycles, pathway, season
 from .auth import SessionAuth, TokenAuth
 
 api = NinjaAPI(
@@ -24,3 +24,4 @@ api = NinjaAPI(
 )
 api.add_router("", pathway.router)
 api.add_router("", cycles.router)
+api.add_router("", season.router)

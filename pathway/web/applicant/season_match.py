@@ -210,7 +210,7 @@ def _render_match(request, profile, cycle, *, errors=(), status=200):
     context = {
         "outcome": outcome, "errors": list(errors), "statuses": MatchOutcome.Status.choices,
         "release": cycle_times(cycle).get(STATUS_RELEASE), "soap_applications": applications, "offers": offers,
-        "limit": soap_services.soap_limit(cycle), "query": query, "results": results, "applied": applied,
+        "limit": soap_services.shown_soap_limit(cycle), "query": query, "results": results, "applied": applied,
         "timing": timing, "tz_name": profile.time_zone, "open_status": SoapOffer.Status.OPEN,
         "ranked": _ranked_programs(request.user, cycle) if outcome and outcome.status != "unmatched" else [],
         **_cycles(cycle),
