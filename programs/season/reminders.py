@@ -155,8 +155,6 @@ def _send(reminder: SeasonReminder) -> None:
         interview = reminder.interview
         context |= {
             "program": interview.application.program,
-            "local": interview.starts_at.astimezone(zoneinfo.ZoneInfo(interview.time_zone)),
-            "mine": interview.starts_at.astimezone(user.profile.tz),
             "interview": interview,
             "url": absolute_url("applicant:season_application", interview.application_id),
         }

@@ -96,7 +96,7 @@ def signal_warnings(application: Application) -> list[str]:
     program = Program.objects.with_claims().get(pk=application.program_id)
     verdict = check_eligibility(profile=profile, program=program)
     if verdict.outcome == Outcome.FAIL:
-        return [f"You may not be eligible: {'; '.join(r.reason for r in verdict.failures)}."]
+        return [f"You may not be eligible: {'; '.join(r.reason.rstrip('.') for r in verdict.failures)}."]
     if verdict.outcome == Outcome.UNKNOWN:
         names = ", ".join(r.label for r in verdict.unknowns)
         return [f"Check before signalling: these requirements are unknown: {names}."]

@@ -124,6 +124,9 @@ def test_interview_form_and_the_calendar_feed(client, amira_in):
     assert client.post(reverse("applicant:season_interview", args=[second.pk]), data_b).status_code == 302
     page = client.get(reverse("applicant:season_application", args=[second.pk])).content.decode()
     assert "Overlaps with" in page
+    # The program's own time in its own zone; the applicant's (Cairo) beside it.
+    first_page = client.get(reverse("applicant:season_application", args=[first.pk])).content.decode()
+    assert "Tuesday 3 Nov 2026, 09:00</strong> (America/Chicago; 3 Nov, 17:00 your time)" in first_page
     listing = client.get(reverse("applicant:season_interviews")).content.decode()
     assert listing.count("Overlaps with") == 2
     bad = client.post(url, dict(data, time_zone="Nowhere/Atlantis"))

@@ -36,7 +36,9 @@ def test_interview_reminded_at_the_lead_times_once_and_cancelled_when_moved(amir
         assert deliver_season_reminder(reminder_id=first) == "skipped"  # a duplicate message does nothing
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
-    assert "Interview in 7 days" in message.subject and "(America/Chicago)" in message.body
+    assert "Interview in 7 days" in message.subject
+    # 09:00 in Chicago, 17:00 in Cairo (the applicant's zone)
+    assert "Tuesday 10 November 2026, 09:00 (America/Chicago)" in message.body and "17:00" in message.body
     assert message.extra_headers["List-Unsubscribe"]
     with time_machine.travel(datetime(2026, 11, 9, 7, 1, tzinfo=UTC), tick=False):
         (second,) = plan_season_reminders()
