@@ -50,6 +50,8 @@ ECFMG_ID = "0-123-456-7"  # the reference of her ECFMG registration document
 TOKEN_NAME = "amira-laptop-script"  # the name of her API token
 AMIRA_TIME_ZONE = '"Africa/Cairo"'  # in the API's JSON (the HTML forms list every time zone)
 AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME)
+# A program amira added to her own list (unlisted: the directory shows it to her, advisors and admins).
+OWN_PROGRAM = "Fictional Cedarbloom Own Clinic"
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,32 @@ RULES: dict[str, Rule] = {
         data={"test_date": "2026-10-01"},
     ),
     "api:get_cycle": Rule(everyone(200, anonymous=401), kwargs={"year": 2027}),
+    # The program directory: every signed-in role reads it; applicants keep their own list; advisors and
+    # admins review reports (amira filed the open one). Refused reports (no data) are 422, nothing saved.
+    "directory:program_list": Rule(everyone(200, anonymous=LOGIN)),
+    "directory:program_detail": Rule(everyone(200, anonymous=LOGIN), kwargs={"pk": "program.pk"}),
+    "directory:program_report": Rule(everyone(422, anonymous=LOGIN), method="post", kwargs={"pk": "program.pk"}),
+    "directory:program_add": Rule(applicant_only(own=302), method="post", kwargs={"pk": "program.pk"}),
+    "directory:program_remove": Rule(applicant_only(own=302), method="post", kwargs={"pk": "program.pk"}),
+    "directory:my_programs": Rule(applicant_only(), shows=(OWN_PROGRAM,), shown_to=("amira",)),
+    "directory:review_queue": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200}
+    ),
+    "directory:report_accept": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 302, "dan": 302, "root": 302},
+        method="post",
+        kwargs={"pk": "report.pk"},
+    ),
+    "directory:report_dismiss": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 302, "dan": 302, "root": 302},
+        method="post",
+        kwargs={"pk": "report.pk"},
+    ),
+    "api:list_programs": Rule(everyone(200, anonymous=401)),
+    "api:get_program": Rule(everyone(200, anonymous=401), kwargs={"program_code": "program.nrmp_code"}),
+    "api:add_my_program": Rule(
+        applicant_only() | {"anonymous": 401}, method="post_json", data={"nrmp_code": "9999140C0"}
+    ),
     # allauth account pages
     "account_login": Rule(everyone(200, amira=302, carla=302, ben=302, dan=302, root=302)),
     "account_signup": Rule(everyone(200, amira=302, carla=302, ben=302, dan=302, root=302)),
@@ -292,7 +320,10 @@ def build_world() -> dict:
         reference=ECFMG_ID,
         by=amira,
     )
+    program, report = build_directory(amira)
     return {
+        "program": program,
+        "report": report,
         "token": token,
         "secret": secret,
         "doc": doc,
@@ -306,6 +337,27 @@ def build_world() -> dict:
         "ended": make_ended(amira),
         "profile": profile,
     }
+
+
+def build_directory(amira):
+    """A listed program with claims, an open report on it by amira, and a program only amira added."""
+    from programs.loader import load_specialties
+    from programs.models import Program, Specialty
+    from programs.services.claims import record_claim
+    from programs.services.own import add_own_program
+    from programs.services.reports import report_outdated
+
+    load_specialties()
+    program = Program.objects.create(
+        nrmp_code="9999140C0", name="Fictional Matrix Internal Medicine", state="NY",
+        specialty=Specialty.objects.get(acgme_code="140"),
+    )
+    record_claim(program=program, requirement="visa_j1", value="yes", source_url="https://example.org/matrix",
+                 source_kind="program_website", observed_on=date(2026, 11, 1))
+    report = report_outdated(program=program, requirement="visa_j1", by=amira, proposed_value="no",
+                             message="The site says no J-1 this year.")
+    add_own_program(applicant=amira, name=OWN_PROGRAM, state="NY")
+    return program, report
 
 
 @pytest.fixture(scope="module")
