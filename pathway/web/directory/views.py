@@ -28,7 +28,10 @@ RESULTS = "directory/program_list.html#results"
 
 
 def _profile(user):
-    return profile_of(user) if user.is_applicant else None
+    profile = profile_of(user) if user.is_applicant else None
+    if profile is not None:
+        profile.user = user  # the verdicts read the applicant's calendar through it: no second query
+    return profile
 
 
 @login_required
@@ -121,7 +124,7 @@ def my_programs(request):
             if entry is not None:
                 return redirect("directory:program_detail", pk=entry.program_id)
         status = 422
-    profile = profile_of(request.user)
+    profile = _profile(request.user)
     programs = list(base_queryset(request.user).filter(applicants__applicant=request.user))
     verdicts = verdicts_for(profile=profile, programs=programs) if profile else {}
     rows = [result_row(program, verdicts.get(program.pk)) for program in programs]
