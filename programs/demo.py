@@ -123,7 +123,7 @@ def bulk_synthetic_programs(count: int, *, start: int = 0, observed_on: date = D
     the benchmark; no history rows). Codes start at institution 9999 and count down per 12,000 programs;
     `start` continues a set made earlier."""
     from .models import Institution, Origin, Program, RequirementClaim, Specialty
-    from .requirements import SourceKind
+    from .requirements import SUMMARY_FIELDS, SourceKind, summary_value
     from .values import parse_value
 
     load_specialties()
@@ -133,7 +133,13 @@ def bulk_synthetic_programs(count: int, *, start: int = 0, observed_on: date = D
     for index in range(start, start + count):
         code, _, letter = SPECIALTIES[index % len(SPECIALTIES)]
         block, track = divmod(index // len(SPECIALTIES), 1000)
-        programs.append(Program(
+        row = templates[index % len(templates)]
+        copied = {}  # what RequirementClaim.save would copy onto the program (bulk_create skips save)
+        for requirement, column in SUMMARY_FIELDS.items():
+            value = parse_value(requirement, row[requirement])
+            copied[column] = summary_value(requirement, value.state, value.value_bool, value.value_int,
+                                           value.value_date)
+        programs.append(Program(**copied,
             nrmp_code=f"{9999 - block}{code}{letter}{track}", program_type=letter, track=str(track),
             name=f"Fictional Synthetic Program {index}", institution=institution,
             state=INSTITUTIONS[index % len(INSTITUTIONS)][2], specialty=specialties[code], origin=Origin.DEMO,

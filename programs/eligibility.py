@@ -2,7 +2,7 @@
 
 Each requirement gives pass, fail or unknown, with the reason in words and the claim (and the day it was
 observed) it rests on. "Unknown" is never a pass: a program is eligible only when every requirement that
-applies passes. The same judgement runs in SQL for "eligible only" (programs.querysets.claim_conditions);
+applies passes. The same judgement runs in SQL for "eligible only" (programs.querysets.program_conditions);
 the tests check the two agree.
 """
 
