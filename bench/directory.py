@@ -164,9 +164,9 @@ def main() -> None:
         import django
 
         django.setup()
+        from django.conf import settings
         from django.core.management import call_command
         from django.db import connection
-        from django.conf import settings
         from django.test import Client
         from django.urls import reverse
 
