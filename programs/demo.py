@@ -116,3 +116,43 @@ def load_demo_programs():
     if not result.ok:  # the demo file is ours: an error here is a bug, not bad input
         raise RuntimeError("; ".join(str(e) for e in result.errors))
     return result
+
+
+def bulk_synthetic_programs(count: int, *, start: int = 0, observed_on: date = DEMO_OBSERVED_ON) -> int:
+    """`count` fictional programs with the demo's varied claims, written in bulk (for query-count tests and
+    the benchmark; no history rows). Codes start at institution 9999 and count down per 12,000 programs;
+    `start` continues a set made earlier."""
+    from .models import Institution, Origin, Program, RequirementClaim, Specialty
+    from .requirements import SUMMARY_FIELDS, SourceKind, summary_value
+    from .values import parse_value
+
+    load_specialties()
+    specialties = {s.acgme_code: s for s in Specialty.objects.all()}
+    institution, _ = Institution.objects.get_or_create(name="Fictional Synthetic Hospital", state="NY")
+    programs, templates = [], demo_rows()
+    for index in range(start, start + count):
+        code, _, letter = SPECIALTIES[index % len(SPECIALTIES)]
+        block, track = divmod(index // len(SPECIALTIES), 1000)
+        row = templates[index % len(templates)]
+        copied = {}  # what RequirementClaim.save would copy onto the program (bulk_create skips save)
+        for requirement, column in SUMMARY_FIELDS.items():
+            value = parse_value(requirement, row[requirement])
+            copied[column] = summary_value(requirement, value.state, value.value_bool, value.value_int,
+                                           value.value_date)
+        programs.append(Program(**copied,
+            nrmp_code=f"{9999 - block}{code}{letter}{track}", program_type=letter, track=str(track),
+            name=f"Fictional Synthetic Program {index}", institution=institution,
+            state=INSTITUTIONS[index % len(INSTITUTIONS)][2], specialty=specialties[code], origin=Origin.DEMO,
+        ))
+    Program.objects.bulk_create(programs, batch_size=2000)
+    claims = []
+    for index, program in enumerate(programs, start):
+        row = templates[index % len(templates)]
+        for column in ("visa_j1", "visa_h1b", "max_years_since_graduation", "min_step2ck", "max_attempts",
+                       "usce_months_required", "ecfmg_certificate_by", "step3_before_ranking"):
+            value = parse_value(column, row[column])
+            if value.state != "unknown":
+                claims.append(RequirementClaim(program=program, requirement=column, source_kind=SourceKind.DEMO,
+                                               observed_on=observed_on, **value.as_fields()))
+    RequirementClaim.objects.bulk_create(claims, batch_size=5000)
+    return count

@@ -2,7 +2,7 @@
 
 Each requirement gives pass, fail or unknown, with the reason in words and the claim (and the day it was
 observed) it rests on. "Unknown" is never a pass: a program is eligible only when every requirement that
-applies passes. The same judgement runs in SQL for "eligible only" (programs.querysets.claim_conditions);
+applies passes. The same judgement runs in SQL for "eligible only" (programs.querysets.program_conditions);
 the tests check the two agree.
 """
 
@@ -70,12 +70,14 @@ class Verdict:
         return "Eligible: you meet every requirement the directory knows of."
 
 
-def check_eligibility(*, profile, program: Program, facts: ApplicantFacts | None = None) -> Verdict:
+def check_eligibility(
+    *, profile, program: Program, facts: ApplicantFacts | None = None, settings_row: DirectorySettings | None = None
+) -> Verdict:
     """Judge `profile` (ApplicantProfile) against `program`. Pass `facts` (ApplicantFacts.of(profile)) when
     judging many programs; `program.claims` is used as prefetched when it is (Program.objects.with_claims())."""
     facts = facts or ApplicantFacts.of(profile)
     claims = {claim.requirement: claim for claim in program.claims.all()}
-    stale_after = DirectorySettings.current()
+    stale_after = settings_row or DirectorySettings.current()
     results = []
     for requirement in JUDGED_REQUIREMENTS:
         result = judge(requirement, claims.get(requirement), facts, stale_after)
@@ -86,8 +88,11 @@ def check_eligibility(*, profile, program: Program, facts: ApplicantFacts | None
 
 def verdicts_for(*, profile, programs: Iterable[Program]) -> dict[int, Verdict]:
     """Verdicts for a page of programs (fetched with .with_claims()): a constant number of queries."""
-    facts = ApplicantFacts.of(profile)
-    return {program.pk: check_eligibility(profile=profile, program=program, facts=facts) for program in programs}
+    facts, settings_row = ApplicantFacts.of(profile), DirectorySettings.current()
+    return {
+        program.pk: check_eligibility(profile=profile, program=program, facts=facts, settings_row=settings_row)
+        for program in programs
+    }
 
 
 def _overall(results: list[RequirementResult]) -> str:

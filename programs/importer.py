@@ -105,8 +105,9 @@ def import_programs(*, text: str, dry_run: bool, by=None) -> ImportResult:
         return result
     try:
         with transaction.atomic():
+            institutions = {}
             for row in rows:
-                _apply(row, by, result)
+                _apply(row, by, result, institutions)
             if dry_run:
                 transaction.set_rollback(True)
     except (ValidationError, DatabaseError) as error:
@@ -281,9 +282,9 @@ def _program_values(cells) -> dict:
 # --- Applying ---------------------------------------------------------------------------------------
 
 
-def _apply(row: Row, by, result: ImportResult) -> None:
+def _apply(row: Row, by, result: ImportResult, institutions: dict) -> None:
     try:
-        program, status = _save_program(row, by)
+        program, status = _save_program(row, by, institutions)
         setattr(result, status, getattr(result, status) + 1)
         _save_claims(program, row, by, result)
     except ValidationError as error:
@@ -291,20 +292,21 @@ def _apply(row: Row, by, result: ImportResult) -> None:
         raise
 
 
-def _institution(row: Row) -> Institution:
+def _institution(row: Row, cache: dict) -> Institution:
     cells = row.cells
-    institution, _ = Institution.objects.get_or_create(
-        name=cells["institution"], state=cells["state"].upper(),
-        defaults={"city": cells["city"], "nrmp_code": row.code[:4]},
-    )
-    return institution
+    key = (cells["institution"], cells["state"].upper())
+    if key not in cache:
+        cache[key], _ = Institution.objects.get_or_create(
+            name=key[0], state=key[1], defaults={"city": cells["city"], "nrmp_code": row.code[:4]}
+        )
+    return cache[key]
 
 
-def _save_program(row: Row, by) -> tuple[Program, str]:
+def _save_program(row: Row, by, institutions: dict) -> tuple[Program, str]:
     values = {
         **_program_values(row.cells),
-        "institution": _institution(row),
-        "specialty": row.specialty,
+        "institution_id": _institution(row, institutions).pk,
+        "specialty_id": row.specialty.pk,
         "observed_on": row.observed_on,
         "listed": True,
     }
@@ -323,7 +325,7 @@ def _save_program(row: Row, by) -> tuple[Program, str]:
 
 
 def _save_claims(program: Program, row: Row, by, result: ImportResult) -> None:
-    current = {c.requirement: c for c in RequirementClaim.objects.filter(program=program)}
+    current = {c.requirement: c for c in RequirementClaim.objects.select_for_update().filter(program=program)}
     for requirement, value in row.values.items():
         if value.state == "unknown":
             continue
@@ -333,6 +335,6 @@ def _save_claims(program: Program, row: Row, by, result: ImportResult) -> None:
             continue
         _, changed = record_claim(
             program=program, requirement=requirement, value=value, source_url=row.cells["source_url"],
-            source_kind=row.source_kind, observed_on=row.observed_on, by=by,
+            source_kind=row.source_kind, observed_on=row.observed_on, by=by, current=claim,
         )
         result.claims_changed += changed

@@ -23,7 +23,16 @@ from milestones.models import Confidence
 
 from .codes import US_STATES, ProgramType, validate_acgme_id, validate_nrmp_code
 from .querysets import ClaimQuerySet, ProgramQuerySet, ReportQuerySet
-from .requirements import NUMBER_LIMITS, VALUE_KINDS, ClaimState, Requirement, SourceKind, ValueKind  # noqa: F401
+from .requirements import (  # noqa: F401 (re-exported for the faces)
+    NUMBER_LIMITS,
+    SUMMARY_FIELDS,
+    VALUE_KINDS,
+    ClaimState,
+    Requirement,
+    SourceKind,
+    ValueKind,
+    summary_value,
+)
 
 SOURCE_URL_MAX = 500
 NOTE_MAX = 500
@@ -119,9 +128,22 @@ class Program(models.Model):
     # Provenance of the non-requirement fields (name, city, positions...): the last import or entry.
     source_url = models.URLField(max_length=SOURCE_URL_MAX, blank=True)
     observed_on = models.DateField(null=True, blank=True)
+    # The current claims' values, copied here by RequirementClaim.save/delete for the SQL filters
+    # (programs.requirements.summary_value: NULL = unknown). Never edited by hand; not in the history.
+    req_visa_j1 = models.BooleanField(null=True, editable=False)
+    req_visa_h1b = models.BooleanField(null=True, editable=False)
+    req_max_years = models.PositiveSmallIntegerField(null=True, editable=False)
+    req_min_step2ck = models.PositiveSmallIntegerField(null=True, editable=False)
+    req_max_attempts = models.PositiveSmallIntegerField(null=True, editable=False)
+    req_usce_months = models.PositiveSmallIntegerField(null=True, editable=False)
+    req_ecfmg_by = models.DateField(null=True, editable=False)
+    req_step3_before_ranking = models.BooleanField(null=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=[
+        "req_visa_j1", "req_visa_h1b", "req_max_years", "req_min_step2ck", "req_max_attempts", "req_usce_months",
+        "req_ecfmg_by", "req_step3_before_ranking",
+    ])
 
     objects = ProgramQuerySet.as_manager()
 
@@ -190,6 +212,21 @@ class RequirementClaim(models.Model):
 
     def __str__(self):
         return f"{self.get_requirement_display()}: {self.display_value} ({self.program})"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._copy_to_program(summary_value(self.requirement, self.state, self.value_bool, self.value_int,
+                                            self.value_date))
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._copy_to_program(None)
+        return result
+
+    def _copy_to_program(self, value) -> None:
+        field = SUMMARY_FIELDS.get(self.requirement)
+        if field:
+            Program.objects.filter(pk=self.program_id).update(**{field: value})
 
     @property
     def kind(self) -> str:

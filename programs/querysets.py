@@ -1,9 +1,10 @@
 """Reads of the directory as QuerySet methods: search, visibility, filters on claims, and "eligible only".
 
-Requirement filters run in SQL: each is an EXISTS over the claims table (indexed by program and
-requirement), so a page costs the same number of queries with 100 programs or 10,000. A requirement is
-met only by a claim that says so: a missing claim and an "unknown" claim never pass (they are excluded
-by `eligible_for` and kept by `eligible_for(..., include_unknown=True)`, which drops only failures).
+Requirement filters run in SQL, in the page's own query, on the program's copies of its current claims
+(the `req_*` columns, kept by RequirementClaim.save/delete; NULL = unknown), so a page costs the same
+number of queries with 100 programs or 10,000. A requirement is met only by a claim that says so: a
+missing claim and an "unknown" claim never pass (they are excluded by `eligible_for` and kept by
+`eligible_for(..., include_unknown=True)`, which drops only failures).
 """
 
 from __future__ import annotations
@@ -12,19 +13,14 @@ import re
 
 from django.apps import apps
 from django.db import connection, models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from .facts import ApplicantFacts
-from .requirements import ClaimState, Requirement
+from .requirements import NO_LIMIT, NO_MINIMUM, NOT_NEEDED, Requirement
 
-KNOWN, NONE = ClaimState.KNOWN, ClaimState.NONE
-# A condition no claim meets (the primary key is never null).
-NEVER = Q(pk__isnull=True)
 SEARCH_FIELDS = ("name", "eras_name", "nrmp_name", "institution__name", "city")
-
-
-def _claims():
-    return apps.get_model("programs", "RequirementClaim").objects
+# A condition no program meets (the primary key is never null).
+NEVER = Q(pk__isnull=True)
 
 
 def _facts(profile_or_facts) -> ApplicantFacts:
@@ -33,39 +29,39 @@ def _facts(profile_or_facts) -> ApplicantFacts:
     return ApplicantFacts.of(profile_or_facts)
 
 
-def claim_conditions(requirement: str, facts: ApplicantFacts) -> tuple[Q, Q] | None:
-    """(passes, fails) as conditions on a claim's columns for this applicant; None when the requirement
-    does not apply to them. A claim matching neither is unknown. programs.eligibility says the same in
-    words; tests check the two agree on the demo set."""
+def program_conditions(requirement: str, facts: ApplicantFacts) -> tuple[Q, Q] | None:
+    """(passes, fails) as conditions on the program's copied claim columns for this applicant; None when
+    the requirement does not apply to them. A NULL column (unknown) matches neither. programs.eligibility
+    says the same in words from the claims themselves; tests check the two agree."""
     handler = _CONDITIONS.get(requirement)
     return handler(facts) if handler else None
 
 
-def _visa(route: str):
+def _visa(route: str, column: str):
     def conditions(facts: ApplicantFacts):
         if not facts.needs_visa or facts.visa_route != route:
             return None
-        return Q(state=KNOWN, value_bool=True), Q(state=KNOWN, value_bool=False)
+        return Q(**{column: True}), Q(**{column: False})
 
     return conditions
 
 
-def _at_most(value: int | None):
+def _at_most(column: str, value: int | None):
     """The program's number is a maximum the applicant's `value` must not exceed."""
     if value is None:
-        return Q(state=NONE), NEVER
-    return Q(state=NONE) | Q(state=KNOWN, value_int__gte=value), Q(state=KNOWN, value_int__lt=value)
+        return Q(**{column: NO_LIMIT}), NEVER
+    return Q(**{f"{column}__gte": value}), Q(**{f"{column}__lt": value})
 
 
-def _at_least(value: int | None):
+def _at_least(column: str, value: int | None):
     """The program's number is a minimum the applicant's `value` must reach."""
     if value is None:
-        return Q(state=NONE), NEVER
-    return Q(state=NONE) | Q(state=KNOWN, value_int__lte=value), Q(state=KNOWN, value_int__gt=value)
+        return Q(**{column: NO_MINIMUM}), NEVER
+    return Q(**{f"{column}__lte": value}), Q(**{f"{column}__gt": value})
 
 
 def _usce(facts: ApplicantFacts):
-    return _at_least(facts.usce_months) if facts.is_img else None
+    return _at_least("req_usce_months", facts.usce_months) if facts.is_img else None
 
 
 def _ecfmg(facts: ApplicantFacts):
@@ -74,31 +70,27 @@ def _ecfmg(facts: ApplicantFacts):
     certified = facts.ecfmg_certified_on
     if certified is None:
         # Not certified yet: a date already past fails; a date ahead cannot be judged yet.
-        return Q(state=NONE), Q(state=KNOWN, value_date__lt=facts.today)
-    return Q(state=NONE) | Q(state=KNOWN, value_date__gte=certified), Q(state=KNOWN, value_date__lt=certified)
+        return Q(req_ecfmg_by=NOT_NEEDED), Q(req_ecfmg_by__lt=facts.today)
+    return Q(req_ecfmg_by__gte=certified), Q(req_ecfmg_by__lt=certified)
 
 
 def _step3(facts: ApplicantFacts):
     if facts.step3_passed_on is None:
-        return Q(state=NONE) | Q(state=KNOWN, value_bool=False), Q(state=KNOWN, value_bool=True)
+        return Q(req_step3_before_ranking=False), Q(req_step3_before_ranking=True)
     return None  # passed: met whatever the program asks, so nothing to filter on
 
 
 _CONDITIONS = {
-    Requirement.VISA_J1: _visa("J1"),
-    Requirement.VISA_H1B: _visa("H1B"),
-    Requirement.MAX_YEARS_SINCE_GRADUATION: lambda facts: _at_most(facts.years_since_graduation),
-    Requirement.MIN_STEP2CK: lambda facts: _at_least(facts.step2ck_score),
-    Requirement.MAX_ATTEMPTS: lambda facts: _at_most(facts.attempts_per_step),
+    Requirement.VISA_J1: _visa("J1", "req_visa_j1"),
+    Requirement.VISA_H1B: _visa("H1B", "req_visa_h1b"),
+    Requirement.MAX_YEARS_SINCE_GRADUATION: lambda facts: _at_most("req_max_years", facts.years_since_graduation),
+    Requirement.MIN_STEP2CK: lambda facts: _at_least("req_min_step2ck", facts.step2ck_score),
+    Requirement.MAX_ATTEMPTS: lambda facts: _at_most("req_max_attempts", facts.attempts_per_step),
     Requirement.USCE_MONTHS: _usce,
     Requirement.ECFMG_CERTIFICATE_BY: _ecfmg,
     Requirement.STEP3_BEFORE_RANKING: _step3,
 }
 JUDGED_REQUIREMENTS = tuple(_CONDITIONS)
-
-
-def _claim_exists(requirement: str, condition: Q) -> Exists:
-    return Exists(_claims().filter(program=OuterRef("pk"), requirement=requirement).filter(condition))
 
 
 class ProgramQuerySet(models.QuerySet):
@@ -143,17 +135,16 @@ class ProgramQuerySet(models.QuerySet):
 
     def sponsoring(self, route: str):
         """Programs whose claim says they sponsor this visa ("J1" or "H1B"); unknown is not sponsoring."""
-        requirement = Requirement.VISA_J1 if route == "J1" else Requirement.VISA_H1B
-        return self.filter(_claim_exists(requirement, Q(state=KNOWN, value_bool=True)))
+        return self.filter(**{"req_visa_j1" if route == "J1" else "req_visa_h1b": True})
 
     def accepting_years_since_graduation(self, years: int):
-        return self.filter(_claim_exists(Requirement.MAX_YEARS_SINCE_GRADUATION, _at_most(years)[0]))
+        return self.filter(_at_most("req_max_years", years)[0])
 
     def accepting_step2ck(self, score: int):
-        return self.filter(_claim_exists(Requirement.MIN_STEP2CK, _at_least(score)[0]))
+        return self.filter(_at_least("req_min_step2ck", score)[0])
 
     def accepting_usce_months(self, months: int):
-        return self.filter(_claim_exists(Requirement.USCE_MONTHS, _at_least(months)[0]))
+        return self.filter(_at_least("req_usce_months", months)[0])
 
     def eligible_for(self, profile, *, include_unknown: bool = False):
         """Programs `profile` (an ApplicantProfile or ApplicantFacts) is eligible for, in SQL.
@@ -164,14 +155,12 @@ class ProgramQuerySet(models.QuerySet):
         facts = _facts(profile)
         condition = Q()
         for requirement in JUDGED_REQUIREMENTS:
-            conditions = claim_conditions(requirement, facts)
+            conditions = program_conditions(requirement, facts)
             if conditions is None:
                 continue
             passes, fails = conditions
-            if include_unknown:
-                condition &= ~_claim_exists(requirement, fails)
-            else:
-                condition &= _claim_exists(requirement, passes)
+            # ~fails keeps NULL (unknown) columns: Django's negation adds the IS NOT NULL guard itself.
+            condition &= ~fails if include_unknown else passes
         return self.filter(condition)
 
 

@@ -14,13 +14,16 @@ from ..requirements import ClaimState, Requirement, SourceKind
 from ..values import ClaimValue, claim_value, parse_value
 
 PROVENANCE_FIELDS = ("source_url", "source_kind", "observed_on")
+_FETCH = object()  # record_claim reads the current claim itself
 
 
 def _can_verify(user) -> bool:
     return user is not None and (getattr(user, "role", None) in ("advisor", "admin") or user.is_superuser)
 
 
-@transaction.atomic
+# No savepoint when nested: the importer calls this hundreds of times inside its own transaction, and a
+# refusal here is raised before anything is written.
+@transaction.atomic(savepoint=False)
 def record_claim(
     *,
     program: Program,
@@ -32,11 +35,13 @@ def record_claim(
     by=None,
     verified: bool = False,
     note: str = "",
+    current=_FETCH,
 ) -> tuple[RequirementClaim, bool]:
     """Set the claim about `requirement` of `program`. `value` is a ClaimValue or a cell ("yes", "240",
     "none", "" for unknown). Returns (claim, changed). `verified` marks it checked by `by` (an advisor or
     admin only). A value already recorded with the same provenance changes nothing; a value recorded from
-    an older observation than the claim's is refused, so an old list never overwrites a newer reading."""
+    an older observation than the claim's is refused, so an old list never overwrites a newer reading.
+    `current`: the claim (or None) when the caller has already read it under a row lock (the importer)."""
     if requirement not in Requirement.values:
         raise ValidationError({"requirement": f"{requirement!r} is not a requirement."})
     if source_kind not in SourceKind.values:
@@ -45,7 +50,9 @@ def record_claim(
         value = parse_value(requirement, value)
     if verified and not _can_verify(by):
         raise ValidationError("Only an advisor or an admin can verify a claim.")
-    claim = RequirementClaim.objects.select_for_update().filter(program=program, requirement=requirement).first()
+    if current is _FETCH:
+        current = RequirementClaim.objects.select_for_update().filter(program=program, requirement=requirement).first()
+    claim = current
     new = {**value.as_fields(), "source_url": source_url, "source_kind": source_kind, "observed_on": observed_on}
     if claim is not None and _same(claim, value, new) and (not verified or claim.verified_by_id == by.pk):
         return claim, False

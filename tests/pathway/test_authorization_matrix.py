@@ -55,6 +55,11 @@ LETTER_WRITER = "Dr. Wren Matrixwriter"  # the writer of her letter of recommend
 AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME, SEASON_NOTE, LETTER_WRITER)
 
 
+AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME)
+# A program amira added to her own list (unlisted: the directory shows it to her, advisors and admins).
+OWN_PROGRAM = "Fictional Cedarbloom Own Clinic"
+
+
 @dataclass(frozen=True)
 class Rule:
     expect: dict  # persona -> status code, or LOGIN; the four later personas default as described above
@@ -274,6 +279,32 @@ RULES: dict[str, Rule] = {
         applicant_only(own=422) | {"anonymous": 401}, method="post_json", kwargs={"pk": 999999999}
     ),
     "api:get_cycle": Rule(everyone(200, anonymous=401), kwargs={"year": 2027}),
+    # The program directory: every signed-in role reads it; applicants keep their own list; advisors and
+    # admins review reports (amira filed the open one). Refused reports (no data) are 422, nothing saved.
+    "directory:program_list": Rule(everyone(200, anonymous=LOGIN)),
+    "directory:program_detail": Rule(everyone(200, anonymous=LOGIN), kwargs={"pk": "program.pk"}),
+    "directory:program_report": Rule(everyone(422, anonymous=LOGIN), method="post", kwargs={"pk": "program.pk"}),
+    "directory:program_add": Rule(applicant_only(own=302), method="post", kwargs={"pk": "program.pk"}),
+    "directory:program_remove": Rule(applicant_only(own=302), method="post", kwargs={"pk": "program.pk"}),
+    "directory:my_programs": Rule(applicant_only(), shows=(OWN_PROGRAM,), shown_to=("amira",)),
+    "directory:review_queue": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200}
+    ),
+    "directory:report_accept": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 302, "dan": 302, "root": 302},
+        method="post",
+        kwargs={"pk": "report.pk"},
+    ),
+    "directory:report_dismiss": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 302, "dan": 302, "root": 302},
+        method="post",
+        kwargs={"pk": "report.pk"},
+    ),
+    "api:list_programs": Rule(everyone(200, anonymous=401)),
+    "api:get_program": Rule(everyone(200, anonymous=401), kwargs={"program_code": "program.nrmp_code"}),
+    "api:add_my_program": Rule(
+        applicant_only() | {"anonymous": 401}, method="post_json", data={"nrmp_code": "9999140C0"}
+    ),
     # allauth account pages
     "account_login": Rule(everyone(200, amira=302, carla=302, ben=302, dan=302, root=302)),
     "account_signup": Rule(everyone(200, amira=302, carla=302, ben=302, dan=302, root=302)),
@@ -394,7 +425,10 @@ def build_world() -> dict:
         reference=ECFMG_ID,
         by=amira,
     )
+    program, report = build_directory(amira)
     return {
+        "program": program,
+        "report": report,
         "token": token,
         "secret": secret,
         "doc": doc,
@@ -442,6 +476,27 @@ def build_season_b(amira, cycle, application) -> None:
 
     load_match_rules()
     add_rank(applicant=amira, cycle=cycle, application_id=application.pk, version=0, by=amira)
+
+
+def build_directory(amira):
+    """A listed program with claims, an open report on it by amira, and a program only amira added."""
+    from programs.loader import load_specialties
+    from programs.models import Program, Specialty
+    from programs.services.claims import record_claim
+    from programs.services.own import add_own_program
+    from programs.services.reports import report_outdated
+
+    load_specialties()
+    program = Program.objects.create(
+        nrmp_code="9999140C0", name="Fictional Matrix Internal Medicine", state="NY",
+        specialty=Specialty.objects.get(acgme_code="140"),
+    )
+    record_claim(program=program, requirement="visa_j1", value="yes", source_url="https://example.org/matrix",
+                 source_kind="program_website", observed_on=date(2026, 11, 1))
+    report = report_outdated(program=program, requirement="visa_j1", by=amira, proposed_value="no",
+                             message="The site says no J-1 this year.")
+    add_own_program(applicant=amira, name=OWN_PROGRAM, state="NY")
+    return program, report
 
 
 @pytest.fixture(scope="module")
