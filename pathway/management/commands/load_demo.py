@@ -42,4 +42,7 @@ class Command(BaseCommand):
             from programs.demo import load_demo_programs
 
             load_demo_programs()
+            from programs.season.demo import load_demo_season
+
+            load_demo_season(applicant=users[User.Role.APPLICANT])
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
