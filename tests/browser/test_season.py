@@ -148,6 +148,10 @@ def test_a_season_from_directory_to_match(new_context, live_server, nadia, scree
                 .order_by("rank").select_related("application__program")] == wanted
         axe.check(page, what="rank order list")
         screenshot(page, "3-rank-order-list")
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the table scrolls, nothing is cut
+        screenshot(page, "3-rank-order-list-390", full_page=True)
+        axe.check(page, what="rank order list on a phone")
+        page.set_viewport_size({"width": 1280, "height": 900})
 
         press(page.get_by_role("button", name="Certify this list"))
         expect(page.get_by_role("status")).to_contain_text("Rank order list certified")
@@ -187,6 +191,9 @@ def test_a_season_from_directory_to_match(new_context, live_server, nadia, scree
         page.get_by_role("button", name=f"Accept the offer from {soap_programs[0]}").click()
         expect(page.get_by_role("heading", name="You matched")).to_be_visible()
         screenshot(page, "6-matched", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        screenshot(page, "6-matched-390", full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
         axe.check(page, what="matched")
 
         nav(page, "Dashboard").click()
@@ -199,3 +206,32 @@ def test_a_season_from_directory_to_match(new_context, live_server, nadia, scree
     outcome = MatchOutcome.objects.get(applicant=nadia)
     assert (outcome.status, outcome.matched_via, outcome.matched_program.name) == ("unmatched", "soap", soap_programs[0])
     axe.assert_clean()
+
+
+def test_drag_and_drop_where_javascript_runs_posts_the_same_form(new_context, live_server, nadia):
+    """The enhancement: dragging the third row onto the first renumbers the inputs and submits the form."""
+    from programs.models import Program
+    from programs.season.match_models import Rank
+    from programs.season.models import Application
+
+    cycle = nadia.profile.target_cycle
+    with time_machine.travel(RANKING, tick=True):
+        programs = list(Program.objects.filter(specialty__acgme_code="140", program_type="C").order_by("nrmp_code")[:3])
+        apps = [Application.objects.create(applicant=nadia, cycle=cycle, program=p, status="interviewed") for p in programs]
+        from programs.season.rol import add_rank, rank_order_list_of
+
+        for application in apps:
+            rol = rank_order_list_of(nadia, cycle)
+            add_rank(applicant=nadia, cycle=cycle, application_id=application.pk, version=rol.version if rol else 0,
+                     by=nadia)
+        context = new_context()
+        log_in(context, live_server, nadia)
+        page = context.new_page()
+        page.goto("/season/rank-order-list/")
+        rows = page.locator("tr[data-rol-row]")
+        expect(rows.first).to_have_attribute("draggable", "true")
+        rows.nth(2).drag_to(rows.nth(0), target_position={"x": 20, "y": 5})
+        expect(page.get_by_role("status")).to_contain_text("Order saved.")
+        order = list(Rank.objects.filter(rank_list__rol__applicant=nadia).order_by("rank")
+                     .values_list("application_id", flat=True))
+        assert order == [apps[2].pk, apps[0].pk, apps[1].pk]
