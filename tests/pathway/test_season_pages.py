@@ -52,6 +52,16 @@ def test_add_a_program_from_the_directory(client, amira_in):
     assert refused.status_code == 302 and amira_in.applications.count() == 1
 
 
+def test_programs_kept_on_the_directory_list_are_offered_for_the_season(client, amira_in):
+    from programs.models import ApplicantProgram
+
+    kept, added = bulk_programs(2)
+    ApplicantProgram.objects.create(applicant=amira_in, program=kept)
+    apply_to(amira_in, MatchCycle.objects.get(year=2027), [added])
+    page = client.get(reverse("applicant:season_add")).content.decode()
+    assert "From your directory list" in page and kept.name in page and added.name not in page
+
+
 def test_the_signal_form_at_and_past_the_allowance(client, amira_in):
     cycle = MatchCycle.objects.get(year=2027)
     apps = apply_to(amira_in, cycle, bulk_programs(4, specialty="040"))  # Anesthesiology: 5 gold + 10 silver

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from milestones.models import MatchCycle
 from pathway.access import applicant_only, get_application_for, profile_of
 from pathway.lib.times import applicant_today
-from programs.models import Program
+from programs.models import ApplicantProgram, Program
 from programs.season import applications as season_apps
 from programs.season import fees as season_fees
 from programs.season import interviews as season_interviews
@@ -132,7 +132,13 @@ def programs_add(request):
             Program.objects.visible_to(request.user).with_related().search(form.cleaned_data["q"])[:SEARCH_RESULTS]
         )
     on_list = set(Application.objects.of(request.user, cycle).values_list("program_id", flat=True))
-    context = {"form": form, "results": results, "on_list": on_list, **_cycles(cycle)}
+    # The programs the applicant keeps on the directory's own list (cycle-free), not yet in this season.
+    followed = [
+        entry.program for entry in ApplicantProgram.objects.filter(applicant=request.user)
+        .exclude(program_id__in=on_list).select_related("program__specialty", "program__institution")
+        .order_by("program__name")
+    ]
+    context = {"form": form, "results": results, "on_list": on_list, "followed": followed, **_cycles(cycle)}
     return render(request, "applicant/season/add.html", context)
 
 
