@@ -91,6 +91,9 @@ def record_matched_program(*, applicant, cycle: MatchCycle, application_id: int,
     outcome = locked_outcome(applicant, cycle)
     if outcome is None or outcome.status == Outcome.UNMATCHED:
         raise ValidationError({"application": "Record that you matched (Match Week status) first."})
+    if outcome.status == Outcome.PARTIALLY_MATCHED and outcome.soap_eligible:
+        # The advanced position is known; the PGY-1 year is what SOAP is for: its accepted offer closes the Match.
+        raise ValidationError({"application": "A partial match is completed in SOAP: record the PGY-1 offer you accept."})
     if outcome.matched_program_id:
         raise ValidationError({"application": f"Your match to {outcome.matched_program.name} is recorded."})
     match_day = event_at(cycle_times(cycle), MATCH_DAY, cycle)

@@ -162,3 +162,13 @@ def test_a_main_match_match_is_placed_on_match_day_and_moves_the_pathway_on(amir
     assert milestone_status(amira, "match_result") == "done"
     assert milestone_status(amira, "contract_onboarding") == "in_progress"
     assert milestone_status(amira, "soap") == "waived"
+
+
+def test_a_partial_match_is_completed_in_soap(amira):
+    cycle = amira.profile.target_cycle
+    (application,) = make_applications(amira, cycle, make_programs(1, specialty="420", letter="A"), status="ranked")
+    with time_machine.travel(MONDAY, tick=False):
+        record(amira, "partially_matched")
+        assert milestone_status(amira, "soap") == "in_progress"
+    with time_machine.travel(MATCH_DAY, tick=False), pytest.raises(ValidationError, match="completed in SOAP"):
+        match.record_matched_program(applicant=amira, cycle=cycle, application_id=application.pk, by=amira)
