@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from .exporter import export_programs_csv
@@ -102,7 +101,7 @@ class RequirementClaimAdmin(SimpleHistoryAdmin):
     search_fields = ["program__name", "program__nrmp_code"]
     list_select_related = ["program", "verified_by"]
     raw_id_fields = ["program"]
-    readonly_fields = ["entered_by", "verified_by", "verified_at"]
+    readonly_fields = ["entered_by", "verified_by", "verified_at", "updated_at"]
 
     def save_model(self, request, obj, form, change):
         obj.entered_by = obj.entered_by or request.user
@@ -227,7 +226,7 @@ class ProgramImportAdmin(admin.ModelAdmin):
         )
 
     def get_urls(self):
-        apply = self.admin_site.admin_view(require_POST(self.apply_view))
+        apply = self.admin_site.admin_view(self.apply_view)
         return [path("<path:object_id>/apply/", apply, name="programs_programimport_apply"), *super().get_urls()]
 
     def apply_view(self, request, object_id):
@@ -235,6 +234,8 @@ class ProgramImportAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if not object_id.isdigit() or len(object_id) > 18:
             return HttpResponseRedirect(reverse("admin:programs_programimport_changelist"))
+        if request.method != "POST":  # only the confirm button imports; a GET shows the file's page
+            return HttpResponseRedirect(reverse("admin:programs_programimport_change", args=[object_id]))
         with transaction.atomic():  # a double click waits for the first, then finds the file imported
             upload = get_object_or_404(ProgramImport.objects.select_for_update(), pk=object_id)
             if upload.status != ProgramImport.Status.CHECKED:

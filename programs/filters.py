@@ -10,6 +10,7 @@ from __future__ import annotations
 import django_filters
 
 from .codes import US_STATES, ProgramType
+from .facts import ApplicantFacts
 from .models import Program, Specialty
 
 
@@ -53,11 +54,15 @@ class ProgramFilter(django_filters.FilterSet):
     def filter_usce(self, queryset, name, value):
         return queryset.accepting_usce_months(int(value))
 
+    # The applicant's facts, once read for "eligible only" (None until then): pass them on to verdicts_for.
+    facts = None
+
     def filter_eligible(self, queryset, name, value):
         profile = self._profile()
         if not value or profile is None:
             return queryset
-        return queryset.eligible_for(profile)
+        self.facts = ApplicantFacts.of(profile)
+        return queryset.eligible_for(self.facts)
 
     def _profile(self):
         user = getattr(self.request, "user", None)

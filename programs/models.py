@@ -150,6 +150,8 @@ class Program(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         indexes = [
+            # The directory's order: a page of 25 walks this index and stops, instead of sorting every match.
+            models.Index(fields=["name", "id"], name="program_name_idx"),
             models.Index(fields=["state"], name="program_state_idx"),
             models.Index(fields=["specialty", "state"], name="program_specialty_state_idx"),
         ]

@@ -149,3 +149,31 @@ def test_the_sql_filter_agrees_with_the_explanation_on_the_demo_set(applicant, s
     assert set(Program.objects.eligible_for(profile).values_list("pk", flat=True)) == strict
     assert set(Program.objects.eligible_for(profile, include_unknown=True).values_list("pk", flat=True)) == not_failed
     assert strict and not_failed - strict and len(not_failed) < len(programs)  # the demo shows every outcome
+
+
+def test_the_sql_columns_follow_every_change_of_a_claim(applicant, make_program, client, root):
+    """Recorded, changed in the admin, deleted: "eligible only" always reads the current claim."""
+    from django.urls import reverse
+
+    from programs.models import RequirementClaim
+
+    profile = applicant(visa_route="J1")
+    program = make_program("9999140C0", **FRIENDLY)
+    assert list(Program.objects.eligible_for(profile)) == [program]
+
+    claim = RequirementClaim.objects.get(program=program, requirement="visa_j1")
+    client.force_login(root)
+    response = client.post(reverse("admin:programs_requirementclaim_change", args=[claim.pk]), {
+        "program": program.pk, "requirement": "visa_j1", "state": "known", "value_bool": "false",
+        "value_int": "", "value_date": "", "value_text": "", "source_url": "https://example.org/x",
+        "source_kind": "advisor", "observed_on": "2026-11-20", "note": "",
+    })
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert not Program.objects.eligible_for(profile).exists()
+    assert check_eligibility(profile=profile, program=program).failures[0].claim.verified_by == root
+
+    RequirementClaim.objects.get(pk=claim.pk).delete()
+    program.refresh_from_db()
+    assert program.req_visa_j1 is None
+    assert not Program.objects.eligible_for(profile).exists()
+    assert list(Program.objects.eligible_for(profile, include_unknown=True)) == [program]
