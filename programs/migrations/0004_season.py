@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('milestones', '0011_attempt_application_date_and_retake_reason'),
-        ('programs', '0002_requirement_columns'),
+        ('programs', '0003_program_name_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

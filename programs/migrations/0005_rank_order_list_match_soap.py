@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('milestones', '0011_attempt_application_date_and_retake_reason'),
-        ('programs', '0003_season'),
+        ('programs', '0004_season'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('programs', '0004_rank_order_list_match_soap'),
+        ('programs', '0005_rank_order_list_match_soap'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
