@@ -99,6 +99,24 @@ def test_the_letter_assign_form_at_and_past_four(client, amira_in):
     assert application.letter_assignments.count() == 4
 
 
+def test_a_specialty_letter_sent_to_another_specialty_is_flagged(client, amira_in):
+    from programs.models import Specialty
+    from programs.season.letters import assign_letter, save_letter
+    from programs.season.models import Letter
+
+    cycle = MatchCycle.objects.get(year=2027)
+    (im,) = apply_to(amira_in, cycle, bulk_programs(1, specialty="140"))
+    (fm,) = apply_to(amira_in, cycle, bulk_programs(1, specialty="120", prefix=3000))
+    letter = save_letter(letter=Letter(applicant=amira_in, cycle=cycle, writer="Dr IM", status="uploaded",
+                                       specialty=Specialty.objects.get(acgme_code="140")))
+    assign_letter(letter=letter, application=im)
+    page = client.get(reverse("applicant:season_letter", args=[letter.pk])).content.decode()
+    assert "Written for" not in page
+    assign_letter(letter=letter, application=fm)
+    page = client.get(reverse("applicant:season_letter", args=[letter.pk])).content.decode()
+    assert "Written for Internal Medicine; this is a Family Medicine program" in page
+
+
 def test_a_letter_added_through_the_form_and_bad_input_refused(client, amira_in):
     url = reverse("applicant:season_letters")
     bad = client.post(url, {"writer": "", "status": "asked", "writer_email": "not-an-email"})

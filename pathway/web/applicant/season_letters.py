@@ -76,7 +76,13 @@ def letter_detail(request, pk: int):
 
 
 def _letter_page(request, letter, form, assign_form, *, status=200):
-    assignments = LetterAssignment.objects.filter(letter=letter).select_related("application__program")
+    assignments = list(
+        LetterAssignment.objects.filter(letter=letter).select_related("application__program__specialty")
+    )
+    for assignment in assignments:
+        # A specialty letter sent to a program of another specialty is allowed, but rarely meant.
+        program_specialty = assignment.application.program.specialty
+        assignment.mismatch = bool(letter.specialty_id and program_specialty and program_specialty.pk != letter.specialty_id)
     context = {"letter": letter, "form": form, "assign_form": assign_form, "assignments": assignments,
                "limit": _limit(letter.cycle), "cycle": letter.cycle}
     return render(request, "applicant/season/letter.html", context, status=status)
