@@ -97,17 +97,19 @@ def time_case(client, url: str, data: dict) -> dict:
 
     for _ in range(WARMUP):
         client.get(url, data)
-    times = []
+    times, cpu = [], []
     for _ in range(SAMPLES):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(url, data)
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
         assert response.status_code == 200, response.status_code
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, data)
     times.sort()
     return {
         "p50": statistics.median(times),
+        "cpu_p50": statistics.median(cpu),
         "p95": times[int(len(times) * 0.95) - 1],
         "queries": len(queries.captured_queries),
     }
@@ -128,16 +130,21 @@ def write_section(info: dict, data: dict, results: list[tuple[str, dict]]) -> No
         f"{SAMPLES} GET requests through Django's test client after {WARMUP} warm-up requests (the whole request: "
         "middleware, session, view, django-filter, SQL, a verdict badge per program, the template).",
         "",
-        "| Page | p50 | p95 | Queries | Target (p50) | |",
-        "|---|---|---|---|---|---|",
+        "| Page | p50 | p95 | Django CPU p50 | Queries | Target (p50) | |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label, result in results:
         target = f"< {TARGET_P50_MS:.0f} ms" if label.startswith("Eligible only, page 1 of 25") else "—"
         verdict = ok(result["p50"] < TARGET_P50_MS) if target != "—" else ""
         lines.append(
-            f"| {label} | {result['p50']:.1f} ms | {result['p95']:.1f} ms | {result['queries']} | {target} | {verdict} |"
+            f"| {label} | {result['p50']:.1f} ms | {result['p95']:.1f} ms | {result['cpu_p50']:.1f} ms "
+            f"| {result['queries']} | {target} | {verdict} |"
         )
     lines += [
+        "",
+        f"Load average at the end: {os.getloadavg()[0]:.2f}. The machine is shared (2 CPUs): p50 and p95 are wall "
+        "clock and grow with the load; “Django CPU” is the CPU time of the Django process alone (the view, "
+        "django-filter, the verdicts, the template; PostgreSQL's own time is not in it), which varies far less.",
         "",
         "The query count is the same with 100 programs as with 10,000 (tests/programs/test_query_counts.py): "
         "“eligible only” is one EXISTS per applicable requirement over the claims table, in the page's own query.",

@@ -133,10 +133,17 @@ def _visa(route: str, label: str):
         if unknown:
             return unknown
         if claim.value_bool:
-            return Outcome.PASS, f"You need the {label}, and the program sponsors it."
+            return Outcome.PASS, f"You need the {label}, and the program sponsors it." + _h1b_note(route, facts)
         return Outcome.FAIL, f"You need the {label}, and the program does not sponsor it."
 
     return judge_visa
+
+
+def _h1b_note(route: str, facts: ApplicantFacts) -> str:
+    # The engine's visa rule (template usmle_step3_prematch): an H-1B petition needs all three Steps passed.
+    if route != "H1B" or facts.step3_passed_on is not None:
+        return ""
+    return " An H-1B petition also needs Step 3 passed, and none is recorded yet."
 
 
 def _years(claim, facts: ApplicantFacts):

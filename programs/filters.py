@@ -19,7 +19,8 @@ class ProgramFilter(django_filters.FilterSet):
     specialty = django_filters.ModelChoiceFilter(
         queryset=Specialty.objects.all(), to_field_name="acgme_code", label="Specialty", field_name="specialty"
     )
-    state = django_filters.MultipleChoiceFilter(choices=US_STATES, label="State")
+    # No join, so no DISTINCT (django-filter adds one by default; it would sort every match).
+    state = django_filters.MultipleChoiceFilter(choices=US_STATES, label="State", distinct=False)
     track = django_filters.ChoiceFilter(
         choices=ProgramType.choices, field_name="program_type", label="Program type"
     )

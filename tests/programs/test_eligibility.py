@@ -35,6 +35,8 @@ def test_h1b_applicant_without_step3_is_not_eligible_where_step3_comes_before_ra
 
     assert verdict.outcome == Outcome.FAIL
     assert outcomes(verdict)["visa_h1b"] == Outcome.PASS
+    visa = next(r for r in verdict.results if r.requirement == "visa_h1b")
+    assert "petition also needs Step 3" in visa.reason  # the engine's H-1B rule, said where it matters
     step3 = next(r for r in verdict.failures if r.requirement == "step3_before_ranking")
     assert "Step 3" in step3.reason and step3.observed_on == OBSERVED
     assert step3.claim.source_url == "https://example.org/9999140C0"
