@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -179,9 +179,23 @@ def test_its_query_count_does_not_grow_with_the_data(client, amira_profile):
             source_url="https://example.org/",
         )
     Milestone.objects.filter(applicant=amira_profile.user).update(status=Milestone.Status.DONE)
+    _add_interviews(amira_profile, 3)
 
     assert count_queries() == before
-    assert before <= 3
+    assert before <= 4  # profile, deadlines, cycle events, interviews (issue 13)
+
+
+def _add_interviews(profile, count: int) -> None:
+    from programs.loader import ensure_specialties
+    from programs.models import Program
+    from programs.season.applications import add_application
+    from programs.season.interviews import save_interview
+
+    ensure_specialties()
+    for n in range(count):
+        program = Program.objects.create(name=f"Fictional feed program {n}", origin="demo")
+        application, _ = add_application(applicant=profile.user, program=program, cycle=profile.target_cycle)
+        save_interview(application=application, by=profile.user, starts_local=datetime(2026, 11, 3 + n, 9))
 
 
 # --- Regenerating the secret URL --------------------------------------------------------------
