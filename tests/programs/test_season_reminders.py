@@ -81,3 +81,28 @@ def test_no_season_reminders_when_reminders_are_off(amira_profile, mailoutbox):
     save_letter(letter=Letter(applicant=amira_profile.user, cycle=cycle, writer="Dr Late", nudge_on=date(2026, 9, 15)))
     with time_machine.travel(datetime(2026, 9, 15, 9, tzinfo=UTC), tick=False):
         assert plan_season_reminders() == []
+
+
+def test_the_beat_task_plans_and_the_send_task_delivers(amira_profile, mailoutbox, django_capture_on_commit_callbacks):
+    from django.conf import settings
+
+    from pathway.celery import app
+    from programs.season.letters import save_letter
+    from programs.season.models import Letter
+    from programs.tasks import plan_season_reminders
+
+    entry = settings.CELERY_BEAT_SCHEDULE["every-5-min-plan-season-reminders"]
+    assert entry["schedule"] == 300.0 and entry["task"] in app.tasks
+    cycle = MatchCycle.objects.get(year=2027)
+    save_letter(letter=Letter(applicant=amira_profile.user, cycle=cycle, writer="Dr Slow", nudge_on=date(2026, 9, 15)))
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        with (
+            time_machine.travel(datetime(2026, 9, 15, 8, tzinfo=UTC), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            assert plan_season_reminders.apply().get() == 1
+    finally:
+        app.conf.task_always_eager = eager
+    assert len(mailoutbox) == 1 and "Dr Slow" in mailoutbox[0].subject
