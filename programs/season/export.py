@@ -7,7 +7,7 @@ import csv
 from zoneinfo import ZoneInfo
 
 from ..exporter import escape_cell
-from .models import Status
+from .models import Application, Criterion, InterviewScore, Letter, Payment, Status
 
 COLUMNS = [
     "program", "nrmp_code", "institution", "city", "state", "specialty", "service", "status", "status_since",
@@ -51,3 +51,60 @@ def _row(application) -> list:
         "" if application.letters_required is None else application.letters_required,
         application.letters_assigned, application.notes, history_text(application),
     ]
+
+
+def season_export(*, user) -> dict:
+    """Everything the applicant entered for their seasons, for "your data" (a fixed number of queries):
+    applications with their dated history, interviews and scores, letters with their programs, criteria,
+    payments."""
+    applications = Application.objects.filter(applicant=user).for_list().order_by("cycle__year", "program__name")
+    scores: dict[int, dict] = {}
+    for score in InterviewScore.objects.filter(interview__application__applicant=user).select_related(
+        "criterion", "interview"
+    ):
+        scores.setdefault(score.interview.application_id, {})[score.criterion.name] = score.score
+    letters = Letter.objects.filter(applicant=user).select_related("cycle", "specialty").prefetch_related(
+        "assignments__application__program"
+    )
+    return {
+        "applications": [_application(a, scores.get(a.pk, {})) for a in applications],
+        "letters": [
+            {
+                "cycle": letter.cycle.year, "writer": letter.writer, "writer_role": letter.writer_role,
+                "writer_email": letter.writer_email, "specialty": letter.specialty.name if letter.specialty else "",
+                "status": letter.status, "asked_on": _iso(letter.asked_on), "nudge_on": _iso(letter.nudge_on),
+                "uploaded_on": _iso(letter.uploaded_on), "note": letter.note,
+                "programs": [a.application.program.name for a in letter.assignments.all()],
+            }
+            for letter in letters
+        ],
+        "criteria": [{"name": c.name, "weight": c.weight} for c in Criterion.objects.filter(applicant=user)],
+        "payments": [
+            {"cycle": p.cycle.year, "for": p.key, "service": p.service, "amount_usd": str(p.amount_usd),
+             "paid_on": _iso(p.paid_on), "note": p.note}
+            for p in Payment.objects.filter(applicant=user).select_related("cycle")
+        ],
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _application(application, scores: dict) -> dict:
+    interview = getattr(application, "interview", None)
+    return {
+        "cycle": application.cycle.year, "program": application.program.name,
+        "nrmp_code": application.program.nrmp_code, "service": application.service,
+        "status": application.status, "signal": application.signal, "notes": application.notes,
+        "letters_required": application.letters_required,
+        "history": [
+            {"at": c.at.isoformat(), "from": c.from_status, "to": c.to_status, "note": c.note}
+            for c in application.changes.all()
+        ],
+        "interview": None if interview is None else {
+            "invited_on": _iso(interview.invited_on), "starts_at": _iso(interview.starts_at),
+            "time_zone": interview.time_zone, "mode": interview.mode, "thank_you_on": _iso(interview.thank_you_on),
+            "letter_of_intent_on": _iso(interview.letter_of_intent_on), "notes": interview.notes, "scores": scores,
+        },
+    }

@@ -108,6 +108,10 @@ def test_the_csv_export_is_an_attachment_with_escaped_cells(client, amira_with_d
         "Oet results",
         "Documents",
         "Usce entries",
+        "Season applications",  # the application season (issue 13)
+        "Season letters",
+        "Interview criteria",
+        "Season payments",
     ]
 
 

@@ -162,3 +162,27 @@ def test_interview_form_and_the_calendar_feed(client, amira_in):
     feed = client.get(reverse("applicant:calendar_feed", args=[amira_in.profile.calendar_token])).content.decode()
     assert f"Interview: {first.program.name}" in feed and "TZID=America/Chicago:20261103T090000" in feed
     assert "BEGIN:VALARM" in feed
+
+
+def test_your_data_export_carries_the_season(client, amira_in):
+    import json
+
+    from programs.season.applications import update_application
+    from programs.season.interviews import save_interview
+    from programs.season.letters import assign_letter, save_letter
+    from programs.season.models import Letter
+
+    cycle = MatchCycle.objects.get(year=2027)
+    (application,) = apply_to(amira_in, cycle, bulk_programs(1))
+    update_application(application=application, notes="=cmd|' /C calc'!A0", letters_required=2)
+    save_interview(application=application, by=amira_in, starts_local=datetime(2026, 11, 3, 9))
+    letter = save_letter(letter=Letter(applicant=amira_in, cycle=cycle, writer="Dr Export", status="uploaded"))
+    assign_letter(letter=letter, application=application)
+    data = json.loads(client.get(reverse("applicant:export_json")).content)
+    (exported,) = data["season"]["applications"]
+    assert exported["program"] == application.program.name and exported["interview"]["time_zone"]
+    assert [h["to"] for h in exported["history"]] == ["considering", "scheduled"]
+    assert data["season"]["letters"][0]["programs"] == [application.program.name]
+    text = client.get(reverse("applicant:export_csv")).content.decode()
+    assert "Season applications" in text and "Dr Export" in text
+    assert "'=cmd" in text and ",=cmd" not in text
