@@ -147,7 +147,7 @@ def write_section(info: dict, data: dict, results: list[tuple[str, dict]]) -> No
         "django-filter, the verdicts, the template; PostgreSQL's own time is not in it), which varies far less.",
         "",
         "The query count is the same with 100 programs as with 10,000 (tests/programs/test_query_counts.py): "
-        "“eligible only” is one EXISTS per applicable requirement over the claims table, in the page's own query.",
+        "“eligible only” is a WHERE on each program's copies of its current claims, in the page's own query.",
         "",
     ]
     path = ROOT / "BENCHMARKS.md"

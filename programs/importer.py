@@ -23,7 +23,7 @@ from .exporter import unescape_cell
 from .loader import ensure_specialties
 from .models import Institution, Origin, Program, RequirementClaim, Specialty
 from .requirements import Requirement, SourceKind
-from .services.claims import record_claim
+from .services.claims import write_claim
 from .values import parse_value
 
 REQUIRED_COLUMNS = [
@@ -333,8 +333,9 @@ def _save_claims(program: Program, row: Row, by, result: ImportResult) -> None:
         if claim is not None and claim.observed_on > row.observed_on:
             result.claims_kept_newer += 1
             continue
-        _, changed = record_claim(
+        _, changed = write_claim(
             program=program, requirement=requirement, value=value, source_url=row.cells["source_url"],
-            source_kind=row.source_kind, observed_on=row.observed_on, by=by, current=claim,
+            source_kind=row.source_kind, observed_on=row.observed_on, by=by, verified=False, note="",
+            current=claim,
         )
         result.claims_changed += changed

@@ -21,9 +21,7 @@ def _can_verify(user) -> bool:
     return user is not None and (getattr(user, "role", None) in ("advisor", "admin") or user.is_superuser)
 
 
-# No savepoint when nested: the importer calls this hundreds of times inside its own transaction, and a
-# refusal here is raised before anything is written.
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def record_claim(
     *,
     program: Program,
@@ -42,6 +40,17 @@ def record_claim(
     admin only). A value already recorded with the same provenance changes nothing; a value recorded from
     an older observation than the claim's is refused, so an old list never overwrites a newer reading.
     `current`: the claim (or None) when the caller has already read it under a row lock (the importer)."""
+    return write_claim(
+        program=program, requirement=requirement, value=value, source_url=source_url, source_kind=source_kind,
+        observed_on=observed_on, by=by, verified=verified, note=note, current=current,
+    )
+
+
+def write_claim(
+    *, program, requirement, value, source_url, source_kind, observed_on, by, verified, note, current
+) -> tuple[RequirementClaim, bool]:
+    """record_claim's work, for a caller already inside its own transaction (the importer, hundreds of
+    times per file: no savepoint each time)."""
     if requirement not in Requirement.values:
         raise ValidationError({"requirement": f"{requirement!r} is not a requirement."})
     if source_kind not in SourceKind.values:
