@@ -547,6 +547,10 @@ def test_the_openapi_schema_is_served_with_every_path(client, db):
         "/api/v1/milestones/{key}",
         "/api/v1/milestones/{key}/attempts",
         "/api/v1/cycles/{year}",
+        # The program directory (issue 12).
+        "/api/v1/programs",
+        "/api/v1/programs/{program_code}",
+        "/api/v1/my-programs",
         # The application season (issue 13).
         "/api/v1/applications",
         "/api/v1/applications/{pk}/status",
