@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from programs.eligibility import Outcome, check_eligibility
 from programs.models import Program
 
-from .directory_helpers import FRIENDLY_CODE, FRIENDLY_ERAS, H1B_STEP3_CODE, demo_programs, program, season  # noqa: F401
+from .directory_helpers import FRIENDLY_CODE, FRIENDLY_ERAS, H1B_STEP3_CODE, demo_programs, program, season  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.django_db
+# Every test here reads the fictional demo programs, on a day in the 2027 season.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("season", "demo_programs")]
 URL = "/programs/"
 ROW = re.compile(r'<li class="program-row">')
 
@@ -25,7 +26,7 @@ def rows(response) -> int:
 
 
 @pytest.fixture
-def amira_in(client, amira_profile, demo_programs):
+def amira_in(client, amira_profile):
     client.force_login(amira_profile.user)
     return amira_profile
 
@@ -133,7 +134,7 @@ def test_a_filter_it_cannot_read_is_a_422_with_the_reason(client, amira_in):
     assert "Some filters were not understood" in html
 
 
-def test_advisors_and_admins_read_the_directory_without_badges(client, ben, root, demo_programs):
+def test_advisors_and_admins_read_the_directory_without_badges(client, ben, root):
     for user in (ben, root):
         client.force_login(user)
         response = client.get(URL)
@@ -142,7 +143,7 @@ def test_advisors_and_admins_read_the_directory_without_badges(client, ben, root
         assert 'name="eligible"' not in response.content.decode()
 
 
-def test_anonymous_visitors_are_sent_to_log_in(client, demo_programs):
+def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get(URL)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 

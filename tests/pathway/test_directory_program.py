@@ -4,6 +4,7 @@ applicant's own list of programs."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -12,9 +13,10 @@ from programs.models import ApplicantProgram, OutdatedReport, Program, Requireme
 from programs.services.claims import record_claim
 
 from ..factories import PlannedProfileFactory, UserFactory
-from .directory_helpers import FRIENDLY_CODE, H1B_STEP3_CODE, demo_programs, program, season  # noqa: F401
+from .directory_helpers import FRIENDLY_CODE, H1B_STEP3_CODE, demo_programs, program, season  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.django_db
+# Every test here reads the fictional demo programs, on a day in the 2027 season.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("season", "demo_programs")]
 
 
 def detail_url(p):
@@ -22,7 +24,7 @@ def detail_url(p):
 
 
 @pytest.fixture
-def h1b_applicant(season, pathway_data, demo_programs):
+def h1b_applicant(pathway_data):
     """A non-US IMG who needs an H-1B and has no Step 3 (the issue's example)."""
     return PlannedProfileFactory(visa_route="H1B", graduation_date=date(2024, 6, 30)).user
 
@@ -40,17 +42,18 @@ def test_the_program_page_explains_why_an_h1b_applicant_without_step3_is_not_eli
     assert "J-1 visa sponsorship" in html
 
 
-def test_unknown_requirements_show_as_unknown_never_as_a_pass(client, amira_profile, demo_programs):
+def test_unknown_requirements_show_as_unknown_never_as_a_pass(client, amira_profile):
     client.force_login(amira_profile.user)
     target = Program.objects.filter(claims__requirement="visa_j1", claims__state="unknown").first() or next(
         p for p in Program.objects.all() if not p.claims.filter(requirement="visa_j1").exists()
     )
     html = client.get(detail_url(target)).content.decode()
     assert "The directory does not know whether the program sponsors the J-1." in html
-    assert "Eligible:" not in html
+    assert '<span class="badge badge-done">Eligible</span>' not in html
+    assert re.search(r'<span class="badge badge-(amber|red)">(Unknown|Not eligible)</span>', html)
 
 
-def test_requirements_with_source_kind_dates_and_the_stale_and_verified_markers(client, amira_profile, demo_programs, root):
+def test_requirements_with_source_kind_dates_and_the_stale_and_verified_markers(client, amira_profile, root):
     target = program(FRIENDLY_CODE)
     # An old reading of one requirement (older than a season) and a verified one.
     claim = RequirementClaim.objects.get(program=target, requirement="min_step2ck")
@@ -68,7 +71,7 @@ def test_requirements_with_source_kind_dates_and_the_stale_and_verified_markers(
     assert "2 versions" in html and "by Root Admin (admin)" in html
 
 
-def test_a_report_lands_in_the_queue_and_an_advisor_accepts_it(client, amira_profile, demo_programs, ben):
+def test_a_report_lands_in_the_queue_and_an_advisor_accepts_it(client, amira_profile, ben):
     target = program(FRIENDLY_CODE)
     client.force_login(amira_profile.user)
     response = client.post(f"/programs/{target.pk}/report/", {
@@ -100,7 +103,7 @@ def test_a_report_lands_in_the_queue_and_an_advisor_accepts_it(client, amira_pro
     assert client.post(f"/programs/reports/{report.pk}/accept/").status_code == 404
 
 
-def test_an_admin_dismisses_a_report_and_a_bad_accept_changes_nothing(client, amira_profile, demo_programs, root):
+def test_an_admin_dismisses_a_report_and_a_bad_accept_changes_nothing(client, amira_profile, root):
     target = program(FRIENDLY_CODE)
     client.force_login(amira_profile.user)
     client.post(f"/programs/{target.pk}/report/", {"requirement": "visa_j1", "proposed_value": "no",
@@ -120,7 +123,7 @@ def test_an_admin_dismisses_a_report_and_a_bad_accept_changes_nothing(client, am
     assert RequirementClaim.objects.get(program=target, requirement="visa_j1").value_bool is True
 
 
-def test_a_report_the_form_refuses_is_a_422_and_saves_nothing(client, amira_profile, demo_programs):
+def test_a_report_the_form_refuses_is_a_422_and_saves_nothing(client, amira_profile):
     target = program(FRIENDLY_CODE)
     client.force_login(amira_profile.user)
     for data, reason in [
@@ -136,14 +139,14 @@ def test_a_report_the_form_refuses_is_a_422_and_saves_nothing(client, amira_prof
     assert not OutdatedReport.objects.exists()
 
 
-def test_a_reviewer_needs_a_second_factor_first(client, demo_programs):
+def test_a_reviewer_needs_a_second_factor_first(client):
     advisor = UserFactory(advisor=True, totp=False)
     client.force_login(advisor)
     response = client.get("/programs/reports/")
     assert response.status_code == 302 and "/accounts/2fa/totp/activate/" in response["Location"]
 
 
-def test_add_to_my_programs_and_remove(client, amira_profile, demo_programs):
+def test_add_to_my_programs_and_remove(client, amira_profile):
     target = program(FRIENDLY_CODE)
     client.force_login(amira_profile.user)
     assert "Add to my programs" in client.get(detail_url(target)).content.decode()
@@ -156,7 +159,7 @@ def test_add_to_my_programs_and_remove(client, amira_profile, demo_programs):
     assert not ApplicantProgram.objects.filter(applicant=amira_profile.user).exists()
 
 
-def test_add_a_program_by_name_with_what_the_applicant_read(client, amira_profile, demo_programs):
+def test_add_a_program_by_name_with_what_the_applicant_read(client, amira_profile):
     client.force_login(amira_profile.user)
     response = client.post("/programs/mine/", {
         "name": "Fictional Willowmere Family Medicine", "state": "VT", "claim_visa_j1": "yes",
@@ -178,7 +181,7 @@ def test_add_a_program_by_name_with_what_the_applicant_read(client, amira_profil
     assert added.name not in client.get("/programs/", {"q": "Willowmere"}).content.decode()
 
 
-def test_adding_a_program_refuses_bad_input_and_saves_nothing(client, amira_profile, demo_programs):
+def test_adding_a_program_refuses_bad_input_and_saves_nothing(client, amira_profile):
     client.force_login(amira_profile.user)
     before = Program.objects.count()
     for data, reason in [
@@ -193,7 +196,7 @@ def test_adding_a_program_refuses_bad_input_and_saves_nothing(client, amira_prof
     assert Program.objects.count() == before and not ApplicantProgram.objects.exists()
 
 
-def test_advisors_read_program_pages_but_keep_no_list(client, ben, demo_programs):
+def test_advisors_read_program_pages_but_keep_no_list(client, ben):
     client.force_login(ben)
     target = program(FRIENDLY_CODE)
     html = client.get(detail_url(target)).content.decode()
