@@ -59,7 +59,7 @@ FUZZ_EXAMPLES ?= 1000
 fuzz: $(VENV)/.installed-test  ## fuzz the JSON API from its OpenAPI schema (schemathesis), FUZZ_EXAMPLES per operation
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=random $(VENV)/bin/pytest tests/pathway/test_api_fuzz.py $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test  ## benchmarks (PostgreSQL via DATABASE_URL, Redis, wrk for the pages); results go to BENCHMARKS.md; PART=pages|reminders|cohort for one
+bench: $(VENV)/.installed-test  ## benchmarks (PostgreSQL via DATABASE_URL, Redis, wrk for the pages); results go to BENCHMARKS.md; PART=pages|reminders|cohort|directory for one
 	$(PY) bench/run.py $(PART)
 
 shell: $(VENV)/.installed  ## a Django shell

@@ -396,11 +396,11 @@ HEADER = [
     "# Benchmarks",
     "",
     "Written by `make bench` (`.venv/bin/python bench/run.py`, every part); `bench/run.py reminders` or "
-    "`bench/run.py pages` (or `cohort`) re-runs one part and rewrites only its section.",
+    "`bench/run.py pages` (or `cohort`, `directory`) re-runs one part and rewrites only its section.",
     "",
 ]
 # Every part, in the order of BENCHMARKS.md; each has a main_<part> below and a section of its own.
-PARTS = ("reminders", "pages", "cohort")
+PARTS = ("reminders", "pages", "cohort", "directory")
 
 
 def update_section(name: str, lines: list[str]) -> None:
@@ -482,8 +482,16 @@ def main_cohort() -> None:
         print("wrote the advisor cohort section of BENCHMARKS.md")
 
 
+def main_directory() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import directory
+
+    update_section("directory", directory.main())
+    print("wrote the program directory section of BENCHMARKS.md")
+
+
 def main(argv: list[str]) -> None:
-    """`bench/run.py [reminders|pages|cohort]`: one part, or every part (each in a process of its own, since
+    """`bench/run.py [reminders|pages|cohort|directory]`: one part, or every part (each in a process of its own, since
     each configures Django its own way)."""
     parts = argv or list(PARTS)
     unknown = set(parts) - set(PARTS)

@@ -19,6 +19,9 @@ YEARLY_PATTERNS: dict[str, dict] = {
     "soap_apps_open": {"rule": "relative", "to": "match_day", "days": -4},
     "soap_program_review": {"rule": "relative", "to": "match_day", "days": -3},
     "soap_offer_rounds": {"rule": "relative", "to": "match_day", "days": -1},
+    "soap_round_2": {"rule": "relative", "to": "match_day", "days": -1},
+    "soap_round_3": {"rule": "relative", "to": "match_day", "days": -1},
+    "soap_round_4": {"rule": "relative", "to": "match_day", "days": -1},
     "soap_end": {"rule": "relative", "to": "match_day", "days": -1},
     # The ROL certification deadline is the Wednesday 16 days before Match Day.
     "nrmp_rol_deadline": {"rule": "relative", "to": "match_day", "days": -16},

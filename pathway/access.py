@@ -17,6 +17,8 @@ from django.shortcuts import get_object_or_404
 
 from milestones.models import ApplicantProfile, Milestone
 from milestones.services import EVIDENCE_MODELS
+from programs.models import OutdatedReport, Program
+from programs.season.models import Application, Letter
 
 from .models import AdvisorAssignment, AdvisorInvitation, ApiToken, User
 
@@ -39,6 +41,11 @@ def role_required(*roles: str):
 def applicant_only(view):
     """Logged-in applicants only (their own pathway pages); everyone else gets 404."""
     return login_required(role_required(User.Role.APPLICANT)(view))
+
+
+def reviewer_only(view):
+    """Advisors and admins (the directory's review queue); everyone else gets 404."""
+    return login_required(role_required(User.Role.ADVISOR, User.Role.ADMIN)(view))
 
 
 def get_applicant_for(user, pk: int) -> User:
@@ -148,3 +155,33 @@ def get_invitation_to(user, pk: int) -> AdvisorInvitation:
         email__iexact=user.email,
         applicant__is_active=True,
     )
+
+
+def get_application_for(user, pk: int):
+    """One of `user`'s own season applications (the applicant's pages change only their own)."""
+    return get_object_or_404(Application.objects.with_related().filter(applicant=user), pk=pk)
+
+
+def get_letter_for(user, pk: int):
+    """One of `user`'s own letters of recommendation."""
+    return get_object_or_404(Letter.objects.select_related("cycle", "specialty").filter(applicant=user), pk=pk)
+
+
+def get_program_for(user, pk: int, *, queryset=None) -> Program:
+    """A program of the directory `user` may see: listed ones, the ones they added themselves, and every
+    program for advisors and admins. Pass `queryset` (with prefetches) to shape what comes back."""
+    programs = queryset if queryset is not None else Program.objects.all()
+    return get_object_or_404(programs.visible_to(user), pk=pk)
+
+
+def get_program_by_code_for(user, code: str, *, queryset=None) -> Program:
+    """The same, by NRMP program code (as the JSON API names programs)."""
+    programs = queryset if queryset is not None else Program.objects.all()
+    return get_object_or_404(programs.visible_to(user), nrmp_code=code.upper())
+
+
+def get_open_report_for(user, pk: int) -> OutdatedReport:
+    """A report still waiting in the review queue, for an advisor or admin to accept or dismiss."""
+    if not user.is_authenticated or user.role not in (User.Role.ADVISOR, User.Role.ADMIN):
+        raise Http404
+    return get_object_or_404(OutdatedReport.objects.open().visible_to(user).select_related("program"), pk=pk)

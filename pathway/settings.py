@@ -338,6 +338,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600.0,
         "options": {"expires": 3500},
     },
+    # Interview reminders and letter nudges of the application season (programs.season.reminders).
+    "every-5-min-plan-season-reminders": {
+        "task": "programs.tasks.plan_season_reminders",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------

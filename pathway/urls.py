@@ -1,4 +1,4 @@
-"""The root URLconf: one namespace per web face (`applicant:`, `advisor:`, `api:`), plus accounts and admin."""
+"""The root URLconf: one namespace per web face (`applicant:`, `advisor:`, `directory:`, `api:`), plus accounts and admin."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", site.healthz, name="healthz"),
     path("", include("pathway.web.applicant.urls")),
     path("", include("pathway.web.advisor.urls")),
+    path("", include("pathway.web.directory.urls")),
     path("api/v1/", api.urls),
     path("accounts/security/", account.security, name="account_security"),
     path("accounts/sign-out-everywhere/", account.sign_out_everywhere, name="sign_out_everywhere"),

@@ -547,6 +547,29 @@ def test_the_openapi_schema_is_served_with_every_path(client, db):
         "/api/v1/milestones/{key}",
         "/api/v1/milestones/{key}/attempts",
         "/api/v1/cycles/{year}",
+        # The program directory (issue 12).
+        "/api/v1/programs",
+        "/api/v1/programs/{program_code}",
+        "/api/v1/my-programs",
+        # The application season (issue 13).
+        "/api/v1/applications",
+        "/api/v1/applications/{pk}/status",
+        "/api/v1/applications/{pk}/signal",
+        "/api/v1/letters/{pk}/assignments",
+        "/api/v1/letters/{pk}/assignments/{application}",
+        "/api/v1/rank-order-list",
+        "/api/v1/rank-order-list/order",
+        "/api/v1/rank-order-list/ranks",
+        "/api/v1/rank-order-list/ranks/{application}",
+        "/api/v1/rank-order-list/supplemental",
+        "/api/v1/rank-order-list/certify",
+        "/api/v1/match",
+        "/api/v1/match/status",
+        "/api/v1/match/program",
+        "/api/v1/soap/applications",
+        "/api/v1/soap/offers",
+        "/api/v1/soap/offers/{pk}/accept",
+        "/api/v1/soap/offers/{pk}/decline",
     }
     assert {"TokenAuth", "SessionAuth"} <= set(schema["components"]["securitySchemes"])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -179,12 +179,26 @@ def test_its_query_count_does_not_grow_with_the_data(client, amira_profile):
             source_url="https://example.org/",
         )
     Milestone.objects.filter(applicant=amira_profile.user).update(status=Milestone.Status.DONE)
+    _add_interviews(amira_profile, 3)
 
     assert count_queries() == before  # built afresh: the new events bumped the reference version
     # The profile by its token, the page state, the profile again (read after the state), the milestones,
-    # the events.
-    assert before <= 5
+    # the events, the interviews (issue 13).
+    assert before <= 6
     assert count_queries() == 2  # unchanged since: the profile and the versions, then the cache
+
+
+def _add_interviews(profile, count: int) -> None:
+    from programs.loader import ensure_specialties
+    from programs.models import Program
+    from programs.season.applications import add_application
+    from programs.season.interviews import save_interview
+
+    ensure_specialties()
+    for n in range(count):
+        program = Program.objects.create(name=f"Fictional feed program {n}", origin="demo")
+        application, _ = add_application(applicant=profile.user, program=program, cycle=profile.target_cycle)
+        save_interview(application=application, by=profile.user, starts_local=datetime(2026, 11, 3 + n, 9))
 
 
 # --- Regenerating the secret URL --------------------------------------------------------------

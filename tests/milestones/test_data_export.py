@@ -109,6 +109,10 @@ def test_the_csv_export_is_an_attachment_with_escaped_cells(client, amira_with_d
         "Documents",
         "Usce entries",
         "Advisor comments",
+        "Season applications",  # the application season (issue 13)
+        "Season letters",
+        "Interview criteria",
+        "Season payments",
     ]
 
 

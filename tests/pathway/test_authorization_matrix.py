@@ -51,7 +51,12 @@ ECFMG_ID = "0-123-456-7"  # the reference of her ECFMG registration document
 TOKEN_NAME = "amira-laptop-script"  # the name of her API token
 AMIRA_TIME_ZONE = '"Africa/Cairo"'  # in the API's JSON (the HTML forms list every time zone)
 INVITED_EMAIL = "invited-advisor@example.com"  # the address of amira's open invitation
-AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME, INVITED_EMAIL)
+SEASON_PROGRAM = "Fictional Matrix Medical Center"  # a listed program on amira's season list
+SEASON_NOTE = "amira-season-note-4417"  # her note on that application
+LETTER_WRITER = "Dr. Wren Matrixwriter"  # the writer of her letter of recommendation
+AMIRA_MARKERS = (AMIRA_EMAIL, AMIRA_NAME, ECFMG_ID, TOKEN_NAME, INVITED_EMAIL, SEASON_NOTE, LETTER_WRITER)
+# A program amira added to her own list (unlisted: the directory shows it to her, advisors and admins).
+OWN_PROGRAM = "Fictional Cedarbloom Own Clinic"
 
 
 @dataclass(frozen=True)
@@ -198,6 +203,47 @@ RULES: dict[str, Rule] = {
         credential_in_url=True,
         may_change=("profile.email_reminders",),  # all it can do: switch her reminders off (a POST)
     ),
+    # The application season (issue 13, part A): each applicant's own list, letters and interviews.
+    "applicant:season_programs": Rule(applicant_only(), shows=(SEASON_PROGRAM,)),
+    "applicant:season_programs_csv": Rule(applicant_only(), shows=(SEASON_NOTE,)),
+    "applicant:season_add": Rule(applicant_only()),
+    "applicant:season_application": Rule(
+        applicant_only(carla=404), kwargs={"pk": "application.pk"}, shows=(SEASON_NOTE,)
+    ),
+    "applicant:season_status": Rule(applicant_only(own=422, carla=404), method="post", kwargs={"pk": "application.pk"}),
+    "applicant:season_notes": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "application.pk"}),
+    "applicant:season_signal": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "application.pk"}),
+    "applicant:season_interview": Rule(
+        applicant_only(own=422, carla=404), method="post", kwargs={"pk": "application.pk"}
+    ),
+    "applicant:season_scores": Rule(applicant_only(own=422, carla=404), method="post", kwargs={"pk": "application.pk"}),
+    "applicant:season_costs": Rule(applicant_only()),
+    "applicant:season_signals": Rule(applicant_only()),
+    "applicant:season_interviews": Rule(applicant_only()),
+    "applicant:season_criterion_delete": Rule(
+        applicant_only(own=302, carla=404), method="post", kwargs={"pk": "criterion.pk"}
+    ),
+    "applicant:season_letters": Rule(applicant_only(), shows=(LETTER_WRITER,)),
+    "applicant:season_letter": Rule(applicant_only(carla=404), kwargs={"pk": "letter.pk"}, shows=(LETTER_WRITER,)),
+    "applicant:season_letter_assign": Rule(applicant_only(own=422, carla=404), method="post", kwargs={"pk": "letter.pk"}),
+    "applicant:season_letter_unassign": Rule(
+        applicant_only(own=302, carla=404), method="post", kwargs={"pk": "letter.pk", "application": "application.pk"}
+    ),
+    "applicant:season_letter_delete": Rule(applicant_only(own=302, carla=404), method="post", kwargs={"pk": "letter.pk"}),
+    # The season's end (issue 13, part B): the rank order list, Match Week and SOAP; ids go in the POST
+    # body and the services look them up among the caller's own rows, so a form without them is refused.
+    "applicant:season_rol": Rule(applicant_only(), shows=(SEASON_PROGRAM,)),
+    "applicant:season_rol_order": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_rol_add": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_rol_supplemental": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_rol_supplemental_delete": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_rol_certify": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_match": Rule(applicant_only()),
+    "applicant:season_match_status": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_match_program": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_soap_apply": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_soap_offer": Rule(applicant_only(own=422), method="post"),
+    "applicant:season_soap_answer": Rule(applicant_only(own=422), method="post"),
     # JSON API: 401 without credentials; the pathway belongs to the caller.
     "api:api-root": Rule(everyone(404)),
     "api:openapi-json": Rule(everyone(200)),
@@ -214,7 +260,90 @@ RULES: dict[str, Rule] = {
         kwargs={"key": "usmle_step2ck"},
         data={"test_date": "2026-10-01"},
     ),
+    # The season's API (issue 13, part B): the caller's own season only. Ids that are no row of the
+    # caller's (999999999) or a body the rules refuse give 422 and change nothing; another applicant's
+    # application or letter in the URL is 404.
+    "api:list_applications": Rule(applicant_only() | {"anonymous": 401}, shows=(SEASON_PROGRAM,)),
+    "api:update_application_status": Rule(
+        applicant_only(carla=404) | {"anonymous": 401}, method="patch", kwargs={"pk": "application.pk"},
+        data={"status": "applied"},
+    ),
+    "api:update_application_signal": Rule(
+        applicant_only(carla=404) | {"anonymous": 401}, method="put", kwargs={"pk": "application.pk"},
+        data={"signal": ""},
+    ),
+    "api:assign_letter": Rule(
+        applicant_only(own=422, carla=404) | {"anonymous": 401}, method="post_json", kwargs={"pk": "letter.pk"},
+        data={"application": 999999999},
+    ),
+    "api:unassign_letter": Rule(
+        applicant_only(own=204, carla=404) | {"anonymous": 401}, method="delete",
+        kwargs={"pk": "letter.pk", "application": "application.pk"},
+    ),
+    "api:get_rank_order_list": Rule(applicant_only() | {"anonymous": 401}, shows=(SEASON_PROGRAM,)),
+    # amira's list holds a program, so an empty order is refused; carla's is empty, so it is no change.
+    "api:reorder_rank_order_list": Rule(
+        applicant_only(own=422, carla=200) | {"anonymous": 401}, method="put", data={"version": 0, "order": []}
+    ),
+    "api:add_rank": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"version": 0, "application": 999999999}
+    ),
+    "api:remove_rank": Rule(  # without ?version= (required)
+        applicant_only(own=422) | {"anonymous": 401}, method="delete", kwargs={"application": "application.pk"}
+    ),
+    "api:create_supplemental_list": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"version": 0, "name": "", "advanced": []}
+    ),
+    "api:certify_rank_order_list": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"version": 999}
+    ),
+    "api:get_match": Rule(applicant_only() | {"anonymous": 401}),
+    # Before Match Week the status is not released yet; after it, amira's list is not certified: 422.
+    "api:record_match_status": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"status": "unmatched"}
+    ),
+    "api:record_matched_program": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"application": 999999999}
+    ),
+    "api:add_soap_application": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"program": 999999999}
+    ),
+    "api:record_soap_offer": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", data={"application": 999999999}
+    ),
+    "api:accept_soap_offer": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", kwargs={"pk": 999999999}
+    ),
+    "api:decline_soap_offer": Rule(
+        applicant_only(own=422) | {"anonymous": 401}, method="post_json", kwargs={"pk": 999999999}
+    ),
     "api:get_cycle": Rule(everyone(200, anonymous=401), kwargs={"year": 2027}),
+    # The program directory: every signed-in role reads it; applicants keep their own list; advisors and
+    # admins review reports (amira filed the open one). Refused reports (no data) are 422, nothing saved.
+    "directory:program_list": Rule(everyone(200, anonymous=LOGIN)),
+    "directory:program_detail": Rule(everyone(200, anonymous=LOGIN), kwargs={"pk": "program.pk"}),
+    "directory:program_report": Rule(everyone(422, anonymous=LOGIN), method="post", kwargs={"pk": "program.pk"}),
+    "directory:program_add": Rule(applicant_only(own=302), method="post", kwargs={"pk": "program.pk"}),
+    "directory:program_remove": Rule(applicant_only(own=302), method="post", kwargs={"pk": "program.pk"}),
+    "directory:my_programs": Rule(applicant_only(), shows=(OWN_PROGRAM,), shown_to=("amira",)),
+    "directory:review_queue": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 200, "dan": 200, "root": 200}
+    ),
+    "directory:report_accept": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 302, "dan": 302, "root": 302},
+        method="post",
+        kwargs={"pk": "report.pk"},
+    ),
+    "directory:report_dismiss": Rule(
+        {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 302, "dan": 302, "root": 302},
+        method="post",
+        kwargs={"pk": "report.pk"},
+    ),
+    "api:list_programs": Rule(everyone(200, anonymous=401)),
+    "api:get_program": Rule(everyone(200, anonymous=401), kwargs={"program_code": "program.nrmp_code"}),
+    "api:add_my_program": Rule(
+        applicant_only() | {"anonymous": 401}, method="post_json", data={"nrmp_code": "9999140C0"}
+    ),
     # allauth account pages
     "account_login": Rule(everyone(200, amira=302, carla=302, ben=302, dan=302, root=302)),
     "account_signup": Rule(everyone(200, amira=302, carla=302, ben=302, dan=302, root=302)),
@@ -333,6 +462,7 @@ def build_world() -> dict:
         time_zone="America/Chicago",
     )
     token, secret = api_token_create(user=amira, name=TOKEN_NAME)
+    season = build_season_a(amira, profile.target_cycle)
     doc = add_document(
         milestone=Milestone.objects.get(applicant=amira, template__key="ecfmg_registration"),
         label="ECFMG ID",
@@ -340,12 +470,15 @@ def build_world() -> dict:
         by=amira,
     )
     ben = make_ben(amira)
+    program, report = build_directory(amira)
     return {
         "sharing": AdvisorAssignment.objects.get(advisor=ben, applicant=amira),
         "pending": AdvisorAssignment.objects.create(
             advisor=UserFactory(advisor=True, email="pending@example.com", name="Pat Pending"), applicant=amira
         ),
         "invitation": invite_advisor(applicant=amira, email=INVITED_EMAIL),
+        "program": program,
+        "report": report,
         "token": token,
         "secret": secret,
         "doc": doc,
@@ -359,7 +492,62 @@ def build_world() -> dict:
         "demoted": make_demoted(),
         "ended": make_ended(amira),
         "profile": profile,
+        **season,
     }
+
+
+def build_season_a(amira, cycle) -> dict:
+    """Amira's season: one program on her list (with a note), a letter assigned to it, a criterion."""
+    from programs.loader import ensure_specialties
+    from programs.models import Program, Specialty
+    from programs.season.applications import add_application, update_application
+    from programs.season.letters import assign_letter, save_letter
+    from programs.season.loader import load_season_rules
+    from programs.season.models import Criterion, Letter
+
+    ensure_specialties()
+    load_season_rules()
+    program = Program.objects.create(
+        nrmp_code="9999140C9", name=SEASON_PROGRAM, specialty=Specialty.objects.get(acgme_code="140"),
+        state="NY", origin="demo",
+    )
+    application, _ = add_application(applicant=amira, program=program, cycle=cycle, by=amira)
+    update_application(application=application, notes=SEASON_NOTE, letters_required=3)
+    letter = save_letter(letter=Letter(applicant=amira, cycle=cycle, writer=LETTER_WRITER, status="uploaded"))
+    assign_letter(letter=letter, application=application)
+    criterion = Criterion.objects.create(applicant=amira, name="Teaching", weight=3)
+    build_season_b(amira, cycle, application)
+    return {"application": application, "letter": letter, "criterion": criterion}
+
+
+def build_season_b(amira, cycle, application) -> None:
+    """Amira's rank order list: the program of her season list at rank 1."""
+    from programs.season.match_rules import load_match_rules
+    from programs.season.rol import add_rank
+
+    load_match_rules()
+    add_rank(applicant=amira, cycle=cycle, application_id=application.pk, version=0, by=amira)
+
+
+def build_directory(amira):
+    """A listed program with claims, an open report on it by amira, and a program only amira added."""
+    from programs.loader import load_specialties
+    from programs.models import Program, Specialty
+    from programs.services.claims import record_claim
+    from programs.services.own import add_own_program
+    from programs.services.reports import report_outdated
+
+    load_specialties()
+    program = Program.objects.create(
+        nrmp_code="9999140C0", name="Fictional Matrix Internal Medicine", state="NY",
+        specialty=Specialty.objects.get(acgme_code="140"),
+    )
+    record_claim(program=program, requirement="visa_j1", value="yes", source_url="https://example.org/matrix",
+                 source_kind="program_website", observed_on=date(2026, 11, 1))
+    report = report_outdated(program=program, requirement="visa_j1", by=amira, proposed_value="no",
+                             message="The site says no J-1 this year.")
+    add_own_program(applicant=amira, name=OWN_PROGRAM, state="NY")
+    return program, report
 
 
 @pytest.fixture(scope="module")
@@ -409,6 +597,8 @@ def _snapshot_queries(amira: int) -> list:
     from milestones.models import ApplicantProfile, Milestone, MilestoneComment
     from milestones.services import EVIDENCE_MODELS
     from pathway.models import AdvisorAssignment, AdvisorInvitation, ApiToken, User
+    from programs.season.match_models import MatchOutcome, Rank, RankOrderList, SoapApplication
+    from programs.season.models import Application, Criterion, Letter, LetterAssignment
 
     def columns(model, *left_out):
         return [f.attname for f in model._meta.concrete_fields if f.attname not in left_out]
@@ -422,6 +612,14 @@ def _snapshot_queries(amira: int) -> list:
         "advisors": AdvisorAssignment.objects.filter(applicant=amira).values(*columns(AdvisorAssignment)),
         "invitations": AdvisorInvitation.objects.filter(applicant=amira).values(*columns(AdvisorInvitation)),
         "comments": MilestoneComment.objects.filter(milestone__applicant=amira).values(*columns(MilestoneComment)),
+        "applications": Application.objects.filter(applicant=amira).values(*columns(Application)),
+        "letters": Letter.objects.filter(applicant=amira).values(*columns(Letter)),
+        "assignments": LetterAssignment.objects.filter(letter__applicant=amira).values(*columns(LetterAssignment)),
+        "criteria": Criterion.objects.filter(applicant=amira).values(*columns(Criterion)),
+        "rank_order_lists": RankOrderList.objects.filter(applicant=amira).values(*columns(RankOrderList)),
+        "ranks": Rank.objects.filter(rank_list__rol__applicant=amira).values(*columns(Rank)),
+        "match_outcomes": MatchOutcome.objects.filter(applicant=amira).values(*columns(MatchOutcome)),
+        "soap_applications": SoapApplication.objects.filter(outcome__applicant=amira).values(*columns(SoapApplication)),
     } | {
         kind: model.objects.filter(milestone__applicant=amira).values(*columns(model))
         for kind, model in EVIDENCE_MODELS.items()

@@ -43,6 +43,12 @@ class Command(BaseCommand):
             from milestones.demo import load_demo_pathway
 
             load_demo_pathway(applicant=users[User.Role.APPLICANT])
+            from programs.demo import load_demo_programs
+
+            load_demo_programs()
+            from programs.season.demo import load_demo_season
+
+            load_demo_season(applicant=users[User.Role.APPLICANT])
         # The demo advisor's cohort (issue 14): about forty students, each in its own transaction.
         from pathway.advising.demo import load_demo_cohort
 

@@ -1,4 +1,5 @@
-"""The JSON API (/api/v1/), for applicants' own scripts: read the pathway, record progress, read cycle dates.
+"""The JSON API (/api/v1/), for applicants' own scripts: read the pathway, record progress, read cycle dates,
+search the program directory and add programs to one's own list.
 
 Authentication: the browser session (with CSRF for unsafe methods) or a personal access token sent as
 `Authorization: Bearer ppl_...` (created on /settings/tokens/). Pathway endpoints serve applicants only;
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import cycles, pathway
+from . import cycles, pathway, programs, season
 from .auth import SessionAuth, TokenAuth
 
 api = NinjaAPI(
@@ -24,3 +25,5 @@ api = NinjaAPI(
 )
 api.add_router("", pathway.router)
 api.add_router("", cycles.router)
+api.add_router("", programs.router)
+api.add_router("", season.router)

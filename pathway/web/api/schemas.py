@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
@@ -13,6 +13,8 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from milestones.models import EARLIEST_DATE, REASON_MAX_LENGTH, USMLE_SCORE_MAX, USMLE_SCORE_MIN, Milestone
+from programs.codes import US_STATE_CODES
+from programs.requirements import Requirement, SourceKind
 
 StatusValue = Literal[tuple(Milestone.Status.values)]  # type: ignore[valid-type]
 
@@ -159,3 +161,101 @@ class Message(Schema):
 # session request without the CSRF token, 422 for input the types or the rules refuse.
 READ_ERRORS = {401: Message, 404: Message}
 WRITE_ERRORS = {400: Message, 401: Message, 403: Message, 404: Message, 422: ValidationErrorOut}
+
+
+# --- The program directory (programs router) ------------------------------------------------------
+
+RequirementKey = Literal[tuple(Requirement.values)]  # type: ignore[valid-type]
+StateCode = Literal[("", *sorted(US_STATE_CODES))]  # type: ignore[valid-type]
+PersonSource = Literal[tuple(k for k in SourceKind.values if k not in ("import", "demo"))]  # type: ignore[valid-type]
+Cell = Annotated[str, Field(max_length=500), AfterValidator(_storable_text)]
+
+
+def _not_in_the_future(value: date | None) -> date | None:
+    # A day of slack: the caller's "today" may be ahead of the server's (time zones).
+    if value is not None and value > date.today() + timedelta(days=1):
+        raise PydanticCustomError("date_in_future", "The date you read it cannot be in the future.")
+    return value
+
+
+class ProgramFilterIn(Schema):
+    """The search page's filters, as query parameters."""
+
+    q: InputText | None = Field(None, max_length=200, description="Name, ERAS/NRMP name, institution, city or code.")
+    specialty: str | None = Field(None, pattern=r"^[0-9]{3}$", description="ACGME specialty code, e.g. 140.")
+    state: list[str] = Field(default_factory=list, max_length=60, description="Two-letter state codes (repeat).")
+    track: Literal[tuple(t for t in "CMPAR")] | None = Field(None, description="Program type letter.")  # type: ignore[valid-type]
+    visa: Literal["J1", "H1B"] | None = Field(None, description="Sponsors this visa (unknown does not).")
+    years_since_graduation: int | None = Field(None, ge=0, le=60)
+    step2ck: int | None = Field(None, ge=1, le=USMLE_SCORE_MAX)
+    usce_months: int | None = Field(None, ge=0, le=120)
+    eligible: bool | None = Field(None, description="Only programs the caller is eligible for (needs a profile).")
+    page: int = Field(1, ge=1, le=100_000)
+
+
+class ProgramSummaryOut(Schema):
+    code: str | None = Field(description="NRMP program code; null for a program added by name.")
+    name: str
+    eras_name: str
+    nrmp_name: str
+    institution: str
+    city: str
+    state: str
+    specialty: str | None = Field(description="ACGME specialty code.")
+    program_type: str
+    track: str
+    listed: bool = Field(description="False for a program an applicant added, not yet listed by an admin.")
+    visa_j1: str
+    visa_h1b: str
+    verdict: Literal["pass", "fail", "unknown"] | None = Field(description="The caller's eligibility; null without a profile.")
+
+
+class ProgramPageOut(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[ProgramSummaryOut]
+
+
+class RequirementOut(Schema):
+    requirement: str
+    label: str
+    value: str = Field(description="In words; 'Unknown' when nothing is known.")
+    known: bool
+    source_url: str
+    source_kind: str | None
+    observed_on: date | None
+    stale: bool
+    verified: bool = Field(description="An advisor or admin checked the claim against its source.")
+
+
+class CheckOut(Schema):
+    requirement: str
+    outcome: Literal["pass", "fail", "unknown"]
+    reason: str
+    observed_on: date | None = Field(description="The day the claim used was observed.")
+    source_url: str
+    stale: bool
+
+
+class ProgramDetailOut(ProgramSummaryOut):
+    positions: int | None
+    requirements: list[RequirementOut]
+    checks: list[CheckOut] = Field(description="The caller's verdict, requirement by requirement.")
+    summary: str | None
+
+
+class MyProgramIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    nrmp_code: InputText = Field("", max_length=20, description="9-11 characters, e.g. 1234140C0.")
+    name: InputText = Field("", max_length=200, description="Needed when the code is not in the directory.")
+    state: StateCode = ""
+    claims: dict[RequirementKey, Cell] = Field(
+        default_factory=dict, max_length=len(Requirement.values),
+        description="What you read: requirement -> cell (yes, no, 240, none, 2027-02-15; empty = unknown).",
+    )
+    source_url: InputText = Field("", max_length=500)
+    source_kind: PersonSource = "program_website"
+    observed_on: Annotated[InputDate | None, AfterValidator(_not_in_the_future)] = Field(None, description="YYYY-MM-DD; today if left out.")
+    note: InputText = Field("", max_length=500)

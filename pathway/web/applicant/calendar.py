@@ -7,7 +7,7 @@ only credential. Regenerating it (settings page) makes the old URL answer 404.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 
 from milestones import services
 from milestones.models import ApplicantProfile, CycleEvent, Milestone
@@ -26,6 +26,8 @@ from pathway.access import applicant_only, profile_for_calendar_token, profile_o
 from pathway.lib.times import ET
 from pathway.lib.urls import absolute_url
 from pathway.web.page_cache import cached_content
+from programs.season.models import Interview
+from programs.season.models import Status as ApplicationStatus
 
 PRODID = "-//Residency Pathway Planner//Calendar feed//EN"
 UID_DOMAIN = "pathway-planner"
@@ -87,6 +89,43 @@ def cycle_event_event(event: CycleEvent, *, tz: zoneinfo.ZoneInfo, stamp: dateti
     )
 
 
+def feed_interviews(applicant_id: int, cycle_id: int):
+    """The applicant's scheduled interviews of the cycle, withdrawn programs left out (one query)."""
+    return (
+        Interview.objects.filter(application__applicant_id=applicant_id, application__cycle_id=cycle_id,
+                                 starts_at__isnull=False)
+        .exclude(application__status=ApplicationStatus.WITHDRAWN)
+        .select_related("application__program").order_by("starts_at")
+    )
+
+
+def interview_event(interview: Interview, *, stamp: datetime) -> Event:
+    """An interview at its own time in its own zone, with alarms the day before and an hour before (the
+    calendar app reminds as the planner reminds of deadlines)."""
+    program = interview.application.program
+    url = absolute_url("applicant:season_application", interview.application_id)
+    start = interview.starts_at.astimezone(zoneinfo.ZoneInfo(interview.time_zone))
+    event = Event.new(
+        uid=f"interview-{interview.pk}@{UID_DOMAIN}",
+        stamp=stamp,
+        start=start,
+        end=start + timedelta(minutes=interview.duration_minutes),
+        summary=f"Interview: {program.name} ({interview.get_mode_display().lower()})",
+        description=f"Interview time zone: {interview.time_zone}\nDetails: {url}",
+        url=url,
+        last_modified=interview.updated_at,
+        status="CONFIRMED",
+        categories=["Interview"],
+    )
+    for before in (timedelta(days=1), timedelta(hours=1)):
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", f"Interview: {program.name}")
+        alarm.add("trigger", -before)
+        event.add_component(alarm)
+    return event
+
+
 def build_feed(profile: ApplicantProfile, *, now: datetime | None = None) -> Calendar:
     """The whole feed for one applicant: three queries (profile is passed in with its cycle)."""
     stamp = now or timezone.now()
@@ -103,6 +142,8 @@ def build_feed(profile: ApplicantProfile, *, now: datetime | None = None) -> Cal
         cal.add_component(milestone_event(milestone, tz=tz, stamp=stamp))
     for event in CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"):
         cal.add_component(cycle_event_event(event, tz=tz, stamp=stamp))
+    for interview in feed_interviews(profile.user_id, profile.target_cycle_id):
+        cal.add_component(interview_event(interview, stamp=stamp))
     # VTIMEZONE rules only for the years the feed spans (the default, 1970-2038, is ~5 kB of RDATEs).
     starts = [component.start.date() for component in cal.events] or [stamp.date()]
     cal.add_missing_timezones(

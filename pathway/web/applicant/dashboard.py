@@ -42,6 +42,7 @@ from milestones.versions import PageState
 from pathway.access import EVERYTHING, Shared, profile_of
 from pathway.lib.times import days_between, today_in
 from pathway.web.page_cache import cached_content, csrf_context, next_moment, with_csrf_token
+from programs.season.match import outcome_of
 
 from .forms import EVIDENCE_FORMS, NoteForm, StatusForm
 
@@ -157,6 +158,8 @@ def dashboard_context(*, applicant, profile=_UNSET, now: datetime | None = None)
         red_risks=red,
         amber_risks=amber,
         titles={m.template.key: m.template.title for m in milestones},
+        # Where the applicant matched, once recorded (Match Day or an accepted SOAP offer).
+        match_outcome=outcome_of(applicant, profile.target_cycle),
     )
     return context
 

@@ -12,6 +12,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from milestones.models import ApplicantProfile, ExamAttempt, Milestone
+from programs.season.export import season_export
 
 PROFILE_FIELDS = [
     "applicant_type",
@@ -101,6 +102,7 @@ def export_data(*, user) -> dict:
                 for item in getattr(milestone, related).all()
             ]
         data["milestones"].append(row)
+    data["season"] = season_export(user=user)
     return data
 
 
@@ -134,6 +136,24 @@ def write_csv(data: dict, out) -> None:
     for section, (_, fields) in EVIDENCE.items():
         rows = [[m["key"], *(item[name] for name in fields)] for m in milestones for item in m[section]]
         table(section.replace("_", " ").capitalize(), ["milestone", *fields], rows)
+    _season_tables(data.get("season") or {}, table)
+
+
+def _season_tables(season: dict, table) -> None:
+    """The application season: one table per kind (nested parts flattened into one cell each)."""
+    for title, key in (("Season applications", "applications"), ("Season letters", "letters"),
+                       ("Interview criteria", "criteria"), ("Season payments", "payments")):
+        rows = season.get(key) or []
+        header = list(rows[0]) if rows else []
+        table(title, header, [[_flat(row[name]) for name in header] for row in rows])
+
+
+def _flat(value):
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_flat(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(str(_flat(v)) for v in value)
+    return value
 
 
 def filename(extension: str) -> str:
