@@ -93,7 +93,7 @@ def list_programs(request, filters: Query[ProgramFilterIn]):
     page = paginator.page(filters.page)
     programs = list(page.object_list)
     profile = _profile(user)
-    verdicts = verdicts_for(profile=profile, programs=programs) if profile else {}
+    verdicts = verdicts_for(profile=profile, programs=programs, facts=filterset.facts) if profile else {}
     return {
         "count": paginator.count,
         "page": page.number,

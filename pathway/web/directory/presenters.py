@@ -35,10 +35,11 @@ def search(request, profile: ApplicantProfile | None) -> dict:
     """The filtered, paginated page of programs (page 1 when the page number is not a page)."""
     filterset = ProgramFilter(request.GET or None, queryset=base_queryset(request.user), request=request)
     filterset.form.fields["state"].help_text = "Hold Ctrl (or ⌘) to choose several."
-    programs = filterset.qs if filterset.is_bound and filterset.is_valid() else base_queryset(request.user)
+    programs = filterset.qs  # a filter it cannot read is left out (and named above the results)
     page = Paginator(programs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    verdicts = verdicts_for(profile=profile, programs=rows) if profile else {}
+    # "Eligible only" has read the applicant's facts already (filterset.facts): the badges reuse them.
+    verdicts = verdicts_for(profile=profile, programs=rows, facts=filterset.facts) if profile else {}
     return {
         "filter": filterset,
         "form": filterset.form,
