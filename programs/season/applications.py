@@ -12,11 +12,13 @@ from django.utils import timezone
 
 from ..models import ApplicantProgram, Program, Service
 from .models import Application, Status, StatusChange
+from .pages import changes_pathway, of_applicant, of_application
 
 NOTE_LIMIT = 4000
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def add_application(
     *, applicant, program: Program, cycle, by=None, note: str = "", at: datetime | None = None
 ) -> tuple[Application, bool]:
@@ -43,6 +45,7 @@ def add_application(
 
 
 @transaction.atomic
+@changes_pathway(of_application)
 def set_status(*, application: Application, status: str, by, note: str = "", at: datetime | None = None) -> Application:
     """Move an application to `status`, recording the change with its date; the same status is a no-op."""
     if status not in Status.values:
@@ -73,6 +76,7 @@ def advance_to(*, application: Application, status: str, by) -> Application:
 
 
 @transaction.atomic
+@changes_pathway(of_application)
 def update_application(*, application: Application, notes: str, letters_required: int | None) -> Application:
     """The applicant's notes and the number of letters the program asks for."""
     if len(notes) > NOTE_LIMIT:

@@ -16,6 +16,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from milestones.models import Confidence
 
 from .models import Application, Payment, SeasonFee, Status, StatusChange
+from .pages import changes_pathway, of_applicant
 
 NO_SPECIALTY = "Specialty not recorded"
 
@@ -136,6 +137,7 @@ def _nrmp_lines(rows: dict, applicant, cycle) -> list[FeeLine]:
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def record_payment(*, applicant, cycle, key: str, amount_usd: Decimal, paid_on: date, service: str = "",
                    note: str = "") -> Payment:
     """What the applicant actually paid for one of the season's fees."""

@@ -17,11 +17,13 @@ from milestones.models import validate_time_zone
 
 from .applications import advance_to
 from .models import Application, Criterion, Interview, InterviewScore, Status
+from .pages import changes_pathway, of_applicant, of_application, of_interview
 
 SCORE_MIN, SCORE_MAX = 1, 5
 
 
 @transaction.atomic
+@changes_pathway(of_application)
 def save_interview(
     *, application: Application, by, invited_on: date | None = None, starts_local: datetime | None = None,
     time_zone: str = "America/New_York", duration_minutes: int = 240, mode: str = Interview.Mode.VIRTUAL,
@@ -101,6 +103,7 @@ def _overlaps(a: Interview, b: Interview) -> bool:
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def save_criterion(*, applicant, name: str, weight: int, criterion: Criterion | None = None) -> Criterion:
     name = name.strip()
     if not name:
@@ -118,6 +121,7 @@ def save_criterion(*, applicant, name: str, weight: int, criterion: Criterion | 
 
 
 @transaction.atomic
+@changes_pathway(of_interview)
 def save_interview_notes(*, interview: Interview, notes: str, scores: dict[int, int | None], today: date) -> Interview:
     """The short notes and a score (1-5, or none) per criterion of the applicant's; dated `today`."""
     criteria = {c.pk: c for c in Criterion.objects.filter(applicant_id=interview.application.applicant_id)}

@@ -17,6 +17,7 @@ from milestones.services import Status as MilestoneStatus
 from milestones.services import set_status as set_milestone_status
 
 from .models import Application, Letter, LetterAssignment, SeasonLimit
+from .pages import changes_pathway, of_letter
 
 LETTERS_MILESTONE = "letters_of_recommendation"
 
@@ -30,6 +31,7 @@ def season_limit(cycle_year: int, key: str) -> SeasonLimit:
 
 
 @transaction.atomic
+@changes_pathway(of_letter)
 def save_letter(*, letter: Letter, by=None) -> Letter:
     """Create or update a letter (writer, status, dates); keeps the letters milestone in step."""
     if letter.uploaded_on and letter.status not in (Letter.Status.UPLOADED, Letter.Status.ASSIGNED):
@@ -43,6 +45,7 @@ def save_letter(*, letter: Letter, by=None) -> Letter:
 
 
 @transaction.atomic
+@changes_pathway(of_letter)
 def assign_letter(*, letter: Letter, application: Application, by=None) -> LetterAssignment:
     """Send `letter` to `application`'s program. Refused past the season's letters-per-program limit."""
     if letter.applicant_id != application.applicant_id or letter.cycle_id != application.cycle_id:
@@ -66,6 +69,7 @@ def assign_letter(*, letter: Letter, application: Application, by=None) -> Lette
 
 
 @transaction.atomic
+@changes_pathway(of_letter)
 def unassign_letter(*, letter: Letter, application: Application, by=None) -> None:
     LetterAssignment.objects.filter(letter=letter, application=application).delete()
     if letter.status == Letter.Status.ASSIGNED and not letter.assignments.exists():
@@ -75,6 +79,7 @@ def unassign_letter(*, letter: Letter, application: Application, by=None) -> Non
 
 
 @transaction.atomic
+@changes_pathway(of_letter)
 def delete_letter(*, letter: Letter, by=None) -> None:
     applicant, cycle = letter.applicant, letter.cycle
     letter.delete()

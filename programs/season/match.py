@@ -19,6 +19,7 @@ from .match_models import MatchOutcome
 from .match_rules import MATCH_DAY, STATUS_RELEASE, cycle_times, et_label, event_at
 from .models import Application
 from .models import Status as AppStatus
+from .pages import changes_pathway, of_applicant
 
 MilestoneStatus = Milestone.Status
 Outcome = MatchOutcome.Status
@@ -49,6 +50,7 @@ def _move(milestone: Milestone | None, status: str, *, by, reason: str = "") -> 
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def record_match_status(*, applicant, cycle: MatchCycle, status: str, soap_eligible: bool = True, by) -> MatchOutcome:
     """What the NRMP showed on the Monday of Match Week (from its 10 a.m. ET release on). It can be
     corrected until SOAP applications are sent or a match is recorded."""
@@ -86,6 +88,7 @@ def _after_status(outcome: MatchOutcome, *, by) -> None:
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def record_matched_program(*, applicant, cycle: MatchCycle, application_id: int, by) -> MatchOutcome:
     """Where a matched applicant matched (revealed on Match Day, at noon ET): one of their programs."""
     outcome = locked_outcome(applicant, cycle)

@@ -27,6 +27,7 @@ from .match_models import Rank, RankList, RankOrderList
 from .match_rules import RANKING_OPEN, ROL_DEADLINE, cycle_times, et_label, event_at, season_limit
 from .models import Application, SeasonLimit
 from .models import Status as AppStatus
+from .pages import changes_pathway, of_applicant
 
 MilestoneStatus = Milestone.Status
 ROL_MILESTONE = "rank_order_list"
@@ -142,6 +143,7 @@ def _limit_check(rol: RankOrderList, rank_list: RankList, count: int) -> None:
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def add_rank(*, applicant, cycle: MatchCycle, application_id: int, version: int | None, by,
              list_id: int | None = None) -> Rank:
     """Put one of the applicant's programs at the end of a list (the primary list by default)."""
@@ -164,6 +166,7 @@ def add_rank(*, applicant, cycle: MatchCycle, application_id: int, version: int 
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def remove_rank(*, applicant, cycle: MatchCycle, application_id: int, version: int | None, by,
                 list_id: int | None = None) -> None:
     """Take a program off a list; the ranks below it move up."""
@@ -186,6 +189,7 @@ def remove_rank(*, applicant, cycle: MatchCycle, application_id: int, version: i
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def reorder(*, applicant, cycle: MatchCycle, order: list[int], version: int | None, by,
             list_id: int | None = None) -> bool:
     """Store a new order of the programs already on a list (their application ids, first choice first).
@@ -245,6 +249,7 @@ def order_after_move(stored: list[int], application_id: int, direction: str) -> 
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def create_supplemental_list(*, applicant, cycle: MatchCycle, name: str, advanced_ids: Iterable[int],
                              version: int | None, by) -> RankList:
     """A supplemental list of PGY-1 programs, linked to advanced programs on the primary list."""
@@ -277,6 +282,7 @@ def _advanced_on_primary(rol: RankOrderList, advanced_ids: Iterable[int]) -> lis
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def delete_supplemental_list(*, applicant, cycle: MatchCycle, list_id: int, version: int | None, by) -> None:
     rol = _locked(applicant, cycle)
     rank_list = _list_of(rol, list_id)
@@ -292,6 +298,7 @@ def delete_supplemental_list(*, applicant, cycle: MatchCycle, list_id: int, vers
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def certify(*, applicant, cycle: MatchCycle, version: int | None, by) -> RankOrderList:
     """Certify the list as it is at `version`: between ranking opening and the deadline, with at least
     one rank, and each supplemental list linked and filled. Completes the rank order list milestone."""

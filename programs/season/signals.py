@@ -15,6 +15,7 @@ from milestones.models import ApplicantProfile
 from ..eligibility import Outcome, check_eligibility
 from ..models import Program
 from .models import Application, SeasonSignalAllowance, Signal
+from .pages import changes_pathway, of_application
 
 
 @dataclass
@@ -47,6 +48,7 @@ def allowance_for(application: Application) -> SeasonSignalAllowance | None:
 
 
 @transaction.atomic
+@changes_pathway(of_application)
 def set_signal(*, application: Application, signal: str, by=None) -> tuple[Application, list[str]]:
     """Give (or clear, signal="") the application's signal. Returns (application, warnings)."""
     if signal not in Signal.values:

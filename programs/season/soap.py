@@ -31,6 +31,7 @@ from .match_rules import (
     soap_rounds,
 )
 from .models import SeasonLimit
+from .pages import changes_pathway, of_applicant
 
 
 def soap_limit(cycle: MatchCycle):
@@ -65,6 +66,7 @@ def _check_soap_open(cycle: MatchCycle) -> None:
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def add_soap_application(*, applicant, cycle: MatchCycle, program_id: int, by) -> SoapApplication:
     """Apply to one program in SOAP (a program of the directory the applicant can see)."""
     outcome = _in_soap(applicant, cycle)
@@ -99,6 +101,7 @@ def round_now(cycle: MatchCycle, now=None) -> RoundNow:
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def record_offer(*, applicant, cycle: MatchCycle, application_id: int, by) -> SoapOffer:
     """An offer a program made through the NRMP in the round open now; it lapses when the round closes."""
     outcome = _in_soap(applicant, cycle)
@@ -117,6 +120,7 @@ def record_offer(*, applicant, cycle: MatchCycle, application_id: int, by) -> So
 
 
 @transaction.atomic
+@changes_pathway(of_applicant)
 def answer_offer(*, applicant, cycle: MatchCycle, offer_id: int, accept: bool, by) -> SoapOffer:
     """Accept (binding: the match is recorded, every other open offer lapses) or decline an open offer."""
     outcome = locked_outcome(applicant, cycle)
