@@ -310,7 +310,46 @@ def test_the_openapi_schema_documents_every_status_the_api_answers_with(client, 
         ("PATCH", "/api/v1/milestones/{key}"): {200, 400, 401, 403, 404, 422},
         ("POST", "/api/v1/milestones/{key}/attempts"): {201, 400, 401, 403, 404, 422},
         ("GET", "/api/v1/cycles/{year}"): {200, 401, 404},
+        # The program directory (issue 12): filters are a query (422), a program a path.
+        ("GET", "/api/v1/programs"): {200, 401, 404, 422},
+        ("GET", "/api/v1/programs/{program_code}"): {200, 401, 404},
+        ("POST", "/api/v1/my-programs"): {200, 201, 400, 401, 403, 404, 422},
+        # The season (issue 13): reads take ?cycle= (422); changes with a body can be unparseable (400);
+        # changes without one (DELETE, an offer's accept/decline) cannot.
+        ("GET", "/api/v1/applications"): {200, 401, 404, 422},
+        ("PATCH", "/api/v1/applications/{pk}/status"): {200, 400, 401, 403, 404, 422},
+        ("PUT", "/api/v1/applications/{pk}/signal"): {200, 400, 401, 403, 404, 422},
+        ("POST", "/api/v1/letters/{pk}/assignments"): {201, 400, 401, 403, 404, 422},
+        ("DELETE", "/api/v1/letters/{pk}/assignments/{application}"): {204, 401, 403, 404},
+        ("GET", "/api/v1/rank-order-list"): {200, 401, 404, 422},
+        ("PUT", "/api/v1/rank-order-list/order"): {200, 400, 401, 403, 404, 422},
+        ("POST", "/api/v1/rank-order-list/ranks"): {200, 400, 401, 403, 404, 422},
+        ("DELETE", "/api/v1/rank-order-list/ranks/{application}"): {200, 401, 403, 404, 422},
+        ("POST", "/api/v1/rank-order-list/supplemental"): {200, 400, 401, 403, 404, 422},
+        ("POST", "/api/v1/rank-order-list/certify"): {200, 400, 401, 403, 404, 422},
+        ("GET", "/api/v1/match"): {200, 401, 404, 422},
+        ("POST", "/api/v1/match/status"): {200, 400, 401, 403, 404, 422},
+        ("POST", "/api/v1/match/program"): {200, 400, 401, 403, 404, 422},
+        ("POST", "/api/v1/soap/applications"): {201, 400, 401, 403, 404, 422},
+        ("POST", "/api/v1/soap/offers"): {201, 400, 401, 403, 404, 422},
+        ("POST", "/api/v1/soap/offers/{pk}/accept"): {200, 401, 403, 404, 422},
+        ("POST", "/api/v1/soap/offers/{pk}/decline"): {200, 401, 403, 404, 422},
     }
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("DELETE", "/api/v1/rank-order-list/ranks/1"),
+        ("DELETE", "/api/v1/letters/1/assignments/1"),
+        ("POST", "/api/v1/soap/offers/1/accept"),
+    ],
+)
+def test_a_change_without_a_body_ignores_a_broken_one_so_never_answers_400(client, amira_profile, auth, method, url):
+    """The schema documents no 400 for these: what they answer instead is documented (here, 404 or 422)."""
+    response = send(client, method, url, "{not json", auth)
+
+    assert response.status_code in (404, 422), response.content
 
 
 def test_a_body_that_is_not_json_is_a_400_with_a_detail(client, amira_profile, auth):

@@ -161,6 +161,8 @@ class Message(Schema):
 # session request without the CSRF token, 422 for input the types or the rules refuse.
 READ_ERRORS = {401: Message, 404: Message}
 WRITE_ERRORS = {400: Message, 401: Message, 403: Message, 404: Message, 422: ValidationErrorOut}
+# A change without a body (DELETE, or a POST of an action named by its URL): no 400, since no body is parsed.
+ACTION_ERRORS = {401: Message, 403: Message, 404: Message, 422: ValidationErrorOut}
 
 
 # --- The program directory (programs router) ------------------------------------------------------

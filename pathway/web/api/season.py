@@ -34,7 +34,7 @@ from programs.season.models import Status as AppStatus
 from programs.season.rol_read import ListView, overview
 
 from .pathway import _applicant, _validation_error_response
-from .schemas import READ_ERRORS, WRITE_ERRORS, InputText, ValidationErrorOut
+from .schemas import ACTION_ERRORS, READ_ERRORS, WRITE_ERRORS, InputText, Message, ValidationErrorOut
 
 router = Router(tags=["season"])
 
@@ -347,7 +347,10 @@ def assign_letter(request, pk: int, payload: AssignmentIn):
     return Status(201, {"letter": letter.pk, "application": application.pk})
 
 
-@router.delete("/letters/{int:pk}/assignments/{int:application}", response={204: None, **WRITE_ERRORS})
+# Path ids only (Django converters: anything else is a 404) and a service that refuses nothing: no 400 or 422.
+@router.delete(
+    "/letters/{int:pk}/assignments/{int:application}", response={204: None, 401: Message, 403: Message, 404: Message}
+)
 def unassign_letter(request, pk: int, application: int):
     """Take a letter off a program."""
     applicant = _applicant(request)
@@ -430,7 +433,7 @@ def add_rank(request, payload: RankIn, cycle: int | None = Query(None, ge=2000, 
         by=applicant, list_id=payload.list_id))
 
 
-@router.delete("/rank-order-list/ranks/{int:application}", response={200: RankOrderListOut, **WRITE_ERRORS})
+@router.delete("/rank-order-list/ranks/{int:application}", response={200: RankOrderListOut, **ACTION_ERRORS})
 def remove_rank(request, application: int, version: int | None = Query(None, ge=0), list_id: int | None = Query(None, ge=1),
                 cycle: int | None = Query(None, ge=2000, le=2100)):
     """Take a program off a list (send the version read as ?version=)."""
@@ -525,14 +528,14 @@ def record_soap_offer(request, payload: SoapOfferIn, cycle: int | None = Query(N
         applicant=applicant, cycle=season, application_id=payload.application, by=applicant), created=True)
 
 
-@router.post("/soap/offers/{int:pk}/accept", response={200: MatchOut, **WRITE_ERRORS})
+@router.post("/soap/offers/{int:pk}/accept", response={200: MatchOut, **ACTION_ERRORS})
 def accept_soap_offer(request, pk: int, cycle: int | None = Query(None, ge=2000, le=2100)):
     """Accept an open offer: binding; records the match and closes the Match milestones."""
     return _match_write(request, cycle, lambda applicant, season: soap_services.answer_offer(
         applicant=applicant, cycle=season, offer_id=pk, accept=True, by=applicant))
 
 
-@router.post("/soap/offers/{int:pk}/decline", response={200: MatchOut, **WRITE_ERRORS})
+@router.post("/soap/offers/{int:pk}/decline", response={200: MatchOut, **ACTION_ERRORS})
 def decline_soap_offer(request, pk: int, cycle: int | None = Query(None, ge=2000, le=2100)):
     """Decline an open offer."""
     return _match_write(request, cycle, lambda applicant, season: soap_services.answer_offer(
