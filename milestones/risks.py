@@ -369,6 +369,7 @@ SOAP_STEP, MATCH_RESULT = "soap", "match_result"
 # An advisor's alarm, not a rule of the Match: three days leave time to reach the student and certify.
 ROL_CERTIFY_WARNING_DAYS = 3
 
+INTERVIEWS_STEP = "interviews"  # the milestone the interview target flag points at
 COHORT_FLAGS = {
     "ecfmg_unverified": "ECFMG requirements not verified, ERAS open",
     "img_rol_gate": "Result projected after the rank order list deadline",
@@ -412,10 +413,23 @@ def cohort_context(now: datetime | None = None) -> CohortContext:
     )
 
 
-def cohort_risks(*, applicant_ids, now: datetime | None = None) -> dict[int, list[Risk]]:
+@dataclass(frozen=True)
+class InterviewGoal:
+    """An applicant's interviews so far against the strictest target their advisors set for their
+    specialty (counted by the caller: the season's interviews and the targets live above the engine)."""
+
+    interviews: int
+    target: int
+    by_date: date
+
+
+def cohort_risks(
+    *, applicant_ids, now: datetime | None = None, interview_goals: dict[int, InterviewGoal] | None = None
+) -> dict[int, list[Risk]]:
     """applicant id -> the cohort flags (COHORT_FLAGS) on their pathway, in a fixed number of queries
     whatever the number of applicants. Applicants without a profile have none."""
     context = cohort_context(now)
+    goals = interview_goals or {}
     profiles = {
         p.user_id: p
         for p in ApplicantProfile.objects.select_related("target_cycle").filter(user_id__in=list(applicant_ids))
@@ -425,10 +439,12 @@ def cohort_risks(*, applicant_ids, now: datetime | None = None) -> dict[int, lis
         rows[milestone.applicant_id].append(milestone)
     evidence = [m for ms in rows.values() for m in ms if m.template.key in (STEP2CK, OET, PATHWAY)]
     prefetch_related_objects(evidence, "attempts", "oet_results")
-    return {pk: flags_of(profiles[pk], rows[pk], context) for pk in profiles}
+    return {pk: flags_of(profiles[pk], rows[pk], context, goals.get(pk)) for pk in profiles}
 
 
-def flags_of(profile, milestones: list[Milestone], context: CohortContext) -> list[Risk]:
+def flags_of(
+    profile, milestones: list[Milestone], context: CohortContext, goal: InterviewGoal | None = None
+) -> list[Risk]:
     """The cohort flags of one applicant, from rows already read."""
     from .reachability import verdict_for
 
@@ -448,6 +464,8 @@ def flags_of(profile, milestones: list[Milestone], context: CohortContext) -> li
     warn_from = rol.at - timedelta(days=ROL_CERTIFY_WARNING_DAYS) if rol is not None else None
     if warn_from is not None and context.now >= warn_from and _open(by_key, ROL_STEP):
         flags.append(_flag("rol_not_certified", RED, ROL_STEP))
+    if _below_interview_goal(goal, today) and _open(by_key, ROL_STEP):
+        flags.append(_flag("interviews_below_target", AMBER, INTERVIEWS_STEP))
     if _in_match_week(event, context.now) and _unmatched(by_key):
         flags.append(_flag("unmatched", RED, SOAP_STEP))
     verdict = verdict_for(
@@ -460,6 +478,11 @@ def flags_of(profile, milestones: list[Milestone], context: CohortContext) -> li
 
 def _flag(code: str, severity: str, milestone: str) -> Risk:
     return Risk(code, severity, COHORT_FLAGS[code], "", milestone)
+
+
+def _below_interview_goal(goal: InterviewGoal | None, today: date) -> bool:
+    """Fewer interviews than the target once its date has come (before it, the season is still young)."""
+    return goal is not None and today >= goal.by_date and goal.interviews < goal.target
 
 
 def _open(by_key: dict, key: str) -> bool:

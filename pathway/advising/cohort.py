@@ -15,6 +15,7 @@ from milestones.models import ApplicantType, DeadlineKind, MatchCycle, Milestone
 from milestones.risks import COHORT_FLAGS
 
 from ..models import InterviewTarget, StudentRiskFlag, User
+from .interviews import interview_count
 
 OPEN = (Milestone.Status.NOT_STARTED, Milestone.Status.IN_PROGRESS)
 CLOSED = (Milestone.Status.DONE, Milestone.Status.WAIVED)
@@ -138,6 +139,8 @@ def figures(*, now: datetime) -> dict:
         # A join and a count, not a subquery: a student has few flags, so grouping the join costs little,
         # where a subquery per student made PostgreSQL scan the small flags table 2,000 times.
         "risk_count": Count("risk_flags", filter=Q(risk_flags__cleared_at__isnull=True)),
+        # The season's interviews (issue 13), a correlated count like the milestones' figures.
+        "interview_count": interview_count(),
     }
 
 

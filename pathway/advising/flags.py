@@ -20,6 +20,7 @@ from milestones.risks import cohort_risks
 from milestones.versions import pathway_changed
 
 from ..models import StudentRiskFlag, User
+from .interviews import interview_goals
 
 BATCH = 250
 # Up to this many students changed in one transaction are judged at once, after the commit.
@@ -42,7 +43,7 @@ def refresh_risk_flags(*, applicant_ids=None, now: datetime | None = None) -> in
 
 @transaction.atomic
 def _refresh_batch(ids: list[int], now: datetime) -> int:
-    judged = cohort_risks(applicant_ids=ids, now=now)
+    judged = cohort_risks(applicant_ids=ids, now=now, interview_goals=interview_goals(ids))
     active = {
         (f.applicant_id, f.code): f.pk for f in StudentRiskFlag.objects.active().filter(applicant_id__in=ids)
     }

@@ -153,7 +153,7 @@ EXPORT_COLUMNS = [
 def _export_row(row) -> list:
     s = row.student
     profile = getattr(s, "profile", None)
-    target = "not tracked yet"
+    target = str(s.interview_count or 0)
     if row.target:
         target += f"; target {row.target.interviews} by {row.target.by_date:%Y-%m-%d}"
     return [
