@@ -87,12 +87,12 @@ def test_a_changed_stored_risk_flag_shows_on_the_next_request(client, amira, mon
     flags.refresh_risk_flags(applicant_ids=[amira.pk])
     before = table(client)
     risk = Risk("match_unreachable", RED, "unreachable", "switch", "rank_order_list")
-    monkeypatch.setattr(flags, "cohort_risks", lambda applicant_ids, now: {amira.pk: [risk]})
+    monkeypatch.setattr(flags, "cohort_risks", lambda applicant_ids, now, **_: {amira.pk: [risk]})
     flags.refresh_risk_flags(applicant_ids=[amira.pk])
     after = assert_next_table_follows(client, before)
     assert "Target Match no longer reachable" in after
 
-    monkeypatch.setattr(flags, "cohort_risks", lambda applicant_ids, now: {amira.pk: []})
+    monkeypatch.setattr(flags, "cohort_risks", lambda applicant_ids, now, **_: {amira.pk: []})
     flags.refresh_risk_flags(applicant_ids=[amira.pk])  # cleared
     assert "Target Match no longer reachable" not in assert_next_table_follows(client, after)
 
