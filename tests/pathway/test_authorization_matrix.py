@@ -131,6 +131,13 @@ RULES: dict[str, Rule] = {
         kwargs={"pk": "amira.pk"},
         shows=(AMIRA_NAME,),
     ),
+    # Her season list, read-only (issue 13 in issue 14's student review): the program, never her notes
+    # unless she shares them (ben's sharing leaves notes off).
+    "advisor:student_programs": Rule(
+        {"anonymous": LOGIN, "amira": 302, "carla": 404, "ben": 200, "dan": 404, "root": 200},
+        kwargs={"pk": "amira.pk"},
+        shows=(AMIRA_NAME, SEASON_PROGRAM),
+    ),
     # A comment without text is refused (422) for her advisor; nobody else may comment (admins neither).
     "advisor:student_comment": Rule(
         {"anonymous": LOGIN, "amira": 404, "carla": 404, "ben": 422, "dan": 404, "root": 404},

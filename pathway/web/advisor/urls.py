@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import cohort, invitations, student, views, workspace
+from . import cohort, invitations, programs, student, views, workspace
 
 app_name = "advisor"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("students/", views.student_list, name="student_list"),
     path("students/<int:pk>/", student.student_detail, name="student_detail"),
     path("students/<int:pk>/timeline/", student.student_timeline, name="student_timeline"),
+    # The student's season list (issue 13), read-only.
+    path("students/<int:pk>/programs/", programs.student_programs, name="student_programs"),
     path("students/<int:pk>/milestones/<slug:key>/", student.student_milestone, name="student_milestone"),
     path("students/<int:pk>/milestones/<slug:key>/comments/", student.student_comment, name="student_comment"),
     path("invitations/", invitations.invitation_list, name="invitations"),
