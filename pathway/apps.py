@@ -10,16 +10,20 @@ class PathwayConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from milestones.models import Milestone
+        from programs.season.models import Application, Interview
 
         from .adapters import revoke_tokens_on_new_password
         from .advising import versions
-        from .advising.flags import milestone_saved
+        from .advising.flags import application_saved, interview_saved, milestone_saved
         from .models import AdvisorAssignment, InterviewTarget, User
 
         for signal in (password_changed, password_reset, password_set):
             signal.connect(revoke_tokens_on_new_password, dispatch_uid="pathway.revoke_tokens_on_new_password")
         # The cohort's stored risk flags follow a student's changes (issue 14).
         post_save.connect(milestone_saved, sender=Milestone, dispatch_uid="pathway.advising.milestone_saved")
+        # ... and the season's interviews (the interview target flag).
+        post_save.connect(application_saved, sender=Application, dispatch_uid="pathway.advising.application_saved")
+        post_save.connect(interview_saved, sender=Interview, dispatch_uid="pathway.advising.interview_saved")
         # The cohort's cached tables are keyed by versions these bump (pathway/advising/versions.py).
         for signal in (post_save, post_delete):
             name = "save" if signal is post_save else "delete"

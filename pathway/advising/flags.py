@@ -102,3 +102,15 @@ def milestone_saved(sender, instance, raw=False, **kwargs) -> None:
     """post_save of a Milestone (connected in PathwayConfig.ready): the student's flags follow."""
     if not raw:
         refresh_after_commit(instance.applicant_id)
+
+
+def interview_saved(sender, instance, raw=False, **kwargs) -> None:
+    """post_save of a season Interview: the interview target flag counts them."""
+    if not raw:
+        refresh_after_commit(instance.application.applicant_id)
+
+
+def application_saved(sender, instance, raw=False, **kwargs) -> None:
+    """post_save of a season Application (withdrawn: its interview no longer counts)."""
+    if not raw:
+        refresh_after_commit(instance.applicant_id)

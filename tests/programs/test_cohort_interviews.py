@@ -66,3 +66,21 @@ def test_the_cohort_counts_dated_interviews_and_flags_a_student_below_the_target
         assert "interviews_below_target" in flags(amira)  # a withdrawn program's interview does not count
         advisor.force_login(ben)
         assert "<td>1<br>" in cohort_cell(advisor)
+
+
+def test_saving_an_interview_or_an_application_refreshes_the_students_flags_after_commit(
+    season_today, amira_profile, season_rules, monkeypatch  # noqa: F811
+):
+    from pathway.advising import flags as flag_module
+
+    refreshed = []
+    monkeypatch.setattr(flag_module, "refresh_after_commit", refreshed.append)
+    amira = amira_profile.user
+    (program,) = make_programs(1)
+
+    application = interview(amira, program, 3)
+
+    assert refreshed and set(refreshed) == {amira.pk}
+    refreshed.clear()
+    set_status(application=application, status="withdrawn", by=amira)
+    assert refreshed
