@@ -108,6 +108,7 @@ def seed() -> dict:
     """N applicants through the services; an advisor (with a second factor) assigned to the measured one."""
     from allauth.mfa.totp.internal.auth import TOTP
     from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
 
     from milestones import services
     from milestones.demo import load_demo_pathway
@@ -141,7 +142,8 @@ def seed() -> dict:
         email="bench-advisor@example.com", name="Bench Advisor", role=User.Role.ADVISOR, password=make_password(None)
     )
     TOTP.activate(advisor, "JBSWY3DPEHPK3PXP")
-    AdvisorAssignment.objects.create(advisor=advisor, applicant=student)
+    # Accepted: since issue 14 an assignment counts once the student agrees to it.
+    AdvisorAssignment.objects.create(advisor=advisor, applicant=student, accepted_at=timezone.now())
     _, api_secret = api_token_create(user=student, name="bench")
     key = Milestone.objects.of_applicant(student).order_by("template__order")[3].template.key
     return {"student": student, "advisor": advisor, "api_secret": api_secret, "milestone_key": key,
