@@ -8,6 +8,7 @@ import zoneinfo
 from datetime import date, datetime
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 
 from pathway.lib.times import ET, days_between
 from pathway.lib.urls import absolute_url
@@ -107,11 +108,22 @@ def moved_from(reminder: Reminder) -> datetime | None:
     )
 
 
+def moved_from_subquery() -> Subquery:
+    """`moved_from` as a subquery, for loading it with the row in one query (`moved_from_due`)."""
+    return Subquery(
+        Reminder.objects.filter(milestone_id=OuterRef("milestone_id"), status=Reminder.Status.SENT)
+        .exclude(due_at=OuterRef("due_at"))
+        .order_by("-sent_at", "-pk")
+        .values("due_at")[:1]
+    )
+
+
 def reminder_context(reminder: Reminder, *, now: datetime) -> dict:
     user = reminder.milestone.applicant
+    earlier = reminder.moved_from_due if hasattr(reminder, "moved_from_due") else moved_from(reminder)
     return {
         "user": user,
-        "item": item(reminder.milestone, applicant_tz(user.profile), now, moved_from=moved_from(reminder)),
+        "item": item(reminder.milestone, applicant_tz(user.profile), now, moved_from=earlier),
         "unsubscribe_url": unsubscribe_url(user),
         "site_url": settings.SITE_URL,
     }
