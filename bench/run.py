@@ -35,7 +35,6 @@ REDIS_BENCH_DB = int(os.environ.get("BENCH_REDIS_DB", 14))
 TARGET_SWEEP_S = 2.0
 TARGET_SEND_PER_S = 100.0
 TARGET_PLAN_AND_ENQUEUE_S = 1.0
-BATCH_SIZE = 100  # milestones.tasks.BATCH_SIZE (read from there once Django is set up)
 
 
 def free_port() -> int:
@@ -317,6 +316,8 @@ def time_worker(ids: list[int]) -> dict | None:
 
 
 def write_report(info: dict, data: dict, sweep: dict, enqueue_s, sends: dict, worker) -> None:
+    from milestones.tasks import BATCH_SIZE  # Django is set up by now
+
     ok = lambda good: "meets target" if good else "MISSES target"  # noqa: E731
     lines = [
         "## Reminders (`bench/run.py reminders`)",
