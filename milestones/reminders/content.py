@@ -8,7 +8,6 @@ import zoneinfo
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
 
 from pathway.lib.times import ET, days_between
 from pathway.lib.urls import absolute_url
@@ -105,16 +104,6 @@ def moved_from(reminder: Reminder) -> datetime | None:
         .order_by("-sent_at", "-pk")
         .values_list("due_at", flat=True)
         .first()
-    )
-
-
-def moved_from_subquery() -> Subquery:
-    """`moved_from` as a subquery, for loading it with the row in one query (`moved_from_due`)."""
-    return Subquery(
-        Reminder.objects.filter(milestone_id=OuterRef("milestone_id"), status=Reminder.Status.SENT)
-        .exclude(due_at=OuterRef("due_at"))
-        .order_by("-sent_at", "-pk")
-        .values("due_at")[:1]
     )
 
 

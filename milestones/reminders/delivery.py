@@ -18,7 +18,8 @@ from pathway.lib.emails import send_templated_email
 
 from ..models import DigestDelivery, Reminder
 from . import smtp
-from .content import headers, message_id_for, moved_from_subquery, reminder_context
+from .content import headers, message_id_for, reminder_context
+from .rows import load_for_delivery
 from .schedule import due_leads, next_retry_at
 
 Status = Reminder.Status
@@ -113,11 +114,7 @@ def deliver_reminder(*, reminder_id: int, mailer=None) -> str:
     if not claim(Reminder, reminder_id, now):
         return "skipped"  # sent, cancelled, or another worker holds it
     # One query: the row, what why_not and the email need, and the deadline an earlier reminder named.
-    reminder = (
-        Reminder.objects.select_related("milestone__template", "milestone__applicant__profile")
-        .annotate(moved_from_due=moved_from_subquery())
-        .get(pk=reminder_id)
-    )
+    reminder = load_for_delivery(reminder_id)
     if reason := why_not(reminder, now):
         Reminder.objects.filter(pk=reminder_id, status=Status.SENDING).update(
             status=Status.CANCELLED, last_error=reason
