@@ -1,4 +1,5 @@
-# One image for web, worker and beat (see docker-compose.yml).
+# One image for web, worker and beat (see docker-compose.yml; the worker runs
+# `celery -A pathway worker --pool=threads --concurrency=4`, README "Deadline reminders").
 FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 VAR_DIR=/var/lib/pathway
 WORKDIR /app

@@ -41,7 +41,7 @@ run: $(VENV)/.installed  ## migrate, load the pathway data and demo accounts, st
 	@echo ""
 	@# All three run in the background; when one stops, or on Ctrl-C, the trap stops the others.
 	@trap 'trap - INT TERM EXIT; kill 0 2>/dev/null' INT TERM EXIT; \
-	$(VENV)/bin/celery -A pathway worker --loglevel=INFO --concurrency=2 & \
+	$(VENV)/bin/celery -A pathway worker --loglevel=INFO --pool=threads --concurrency=4 & \
 	$(VENV)/bin/celery -A pathway beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
 	$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT) & \
 	wait -n

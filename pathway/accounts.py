@@ -6,6 +6,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
 from allauth.usersessions.models import UserSession
+from django.core.cache import cache
 from django.db import transaction
 
 from milestones.models import ApplicantProfile, Milestone
@@ -17,9 +18,28 @@ from .tokens import api_tokens_revoke_all
 SECOND_FACTORS = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
 
 
+# The answer is read on every request of an advisor or admin (pathway.web.second_factor), so it is kept
+# in the cache, one key per user, forgotten whenever one of their authenticators is saved or deleted.
+SECOND_FACTOR_KEY = "second-factor:{}"
+SECOND_FACTOR_SECONDS = 3600
+
+
 def has_second_factor(user) -> bool:
     """An authenticator app or a security key: what advisors and admins must have."""
-    return is_mfa_enabled(user, SECOND_FACTORS)
+    key = SECOND_FACTOR_KEY.format(user.pk)
+    found = cache.get(key)
+    if found is None:
+        found = is_mfa_enabled(user, SECOND_FACTORS)
+        cache.set(key, found, SECOND_FACTOR_SECONDS)
+    return found
+
+
+def forget_second_factor(sender, instance, **kwargs) -> None:
+    """post_save / post_delete of an Authenticator. Forgotten now, and again after commit: a request
+    reading the factors before the change commits may have stored the old answer in between."""
+    key = SECOND_FACTOR_KEY.format(instance.user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 @transaction.atomic

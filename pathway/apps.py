@@ -7,11 +7,13 @@ class PathwayConfig(AppConfig):
 
     def ready(self):
         from allauth.account.signals import password_changed, password_reset, password_set
+        from allauth.mfa.models import Authenticator
         from django.db.models.signals import post_delete, post_save
 
         from milestones.models import Milestone
         from programs.season.models import Application, Interview
 
+        from .accounts import forget_second_factor
         from .adapters import revoke_tokens_on_new_password
         from .advising import versions
         from .advising.flags import application_saved, interview_saved, milestone_saved
@@ -30,3 +32,6 @@ class PathwayConfig(AppConfig):
             signal.connect(versions.assignment_changed, sender=AdvisorAssignment, dispatch_uid=f"cohort-a-{name}")
             signal.connect(versions.target_changed, sender=InterviewTarget, dispatch_uid=f"cohort-t-{name}")
         post_save.connect(versions.user_saved, sender=User, dispatch_uid="cohort-user-saved")
+        # A second factor remembered in the cache is forgotten whenever an authenticator changes (issue 11).
+        for signal in (post_save, post_delete):
+            signal.connect(forget_second_factor, sender=Authenticator, dispatch_uid="pathway.forget_second_factor")

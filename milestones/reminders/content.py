@@ -109,9 +109,10 @@ def moved_from(reminder: Reminder) -> datetime | None:
 
 def reminder_context(reminder: Reminder, *, now: datetime) -> dict:
     user = reminder.milestone.applicant
+    earlier = reminder.moved_from_due if hasattr(reminder, "moved_from_due") else moved_from(reminder)
     return {
         "user": user,
-        "item": item(reminder.milestone, applicant_tz(user.profile), now, moved_from=moved_from(reminder)),
+        "item": item(reminder.milestone, applicant_tz(user.profile), now, moved_from=earlier),
         "unsubscribe_url": unsubscribe_url(user),
         "site_url": settings.SITE_URL,
     }

@@ -11,7 +11,8 @@ from __future__ import annotations
 import smtplib
 from datetime import datetime
 
-from django.db.models import Case, F, Value, When
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from pathway.lib.emails import send_templated_email
@@ -19,6 +20,7 @@ from pathway.lib.emails import send_templated_email
 from ..models import DigestDelivery, MilestoneComment, Reminder
 from . import smtp
 from .content import headers, message_id_for, reminder_context
+from .rows import load_for_delivery
 from .schedule import due_leads, next_retry_at
 
 Status = Reminder.Status
@@ -34,16 +36,31 @@ def claim(model, pk: int, now: datetime, *, kind: str | None = None) -> bool:
     Message-ID's prefix, unique per table).
     """
     kind = kind or {DigestDelivery: "digest", MilestoneComment: "comment"}.get(model, "reminder")
-    return bool(
-        model.objects.filter(pk=pk, status=Status.PLANNED).update(
-            status=Status.SENDING,
-            attempts=F("attempts") + 1,
-            claimed_at=now,
-            message_id=Case(
-                When(message_id="", then=Value(message_id_for(kind, pk))), default=F("message_id")
-            ),
-        )
+    # Plain SQL, the statement the ORM would write: compiling the ORM's UPDATE cost more CPU than the
+    # round trip itself, on every email (BENCHMARKS.md).
+    sql = (
+        "UPDATE {table} SET status = %s, attempts = attempts + 1, claimed_at = %s,"
+        " message_id = CASE WHEN message_id = '' THEN %s ELSE message_id END"
+        " WHERE id = %s AND status = %s"
     )
+    params = [Status.SENDING, _db_time(now), message_id_for(kind, pk), pk, Status.PLANNED]
+    return _execute(model, sql, params) == 1
+
+
+def mark_sent(model: type[Reminder] | type[DigestDelivery], pk: int) -> None:
+    """sending -> sent, at once after the server accepted the message (plain SQL, like `claim`)."""
+    sql = "UPDATE {table} SET status = %s, sent_at = %s, last_error = '', retry_at = NULL WHERE id = %s AND status = %s"
+    _execute(model, sql, [Status.SENT, _db_time(timezone.now()), pk, Status.SENDING])
+
+
+def _db_time(at: datetime):
+    return connection.ops.adapt_datetimefield_value(at)
+
+
+def _execute(model, sql: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(table=connection.ops.quote_name(model._meta.db_table)), params)
+        return cursor.rowcount
 
 
 def release(model: type[Reminder | DigestDelivery | MilestoneComment], pk: int, exc: BaseException) -> None:
@@ -99,9 +116,8 @@ def deliver_reminder(*, reminder_id: int, mailer=None) -> str:
     now = timezone.now()
     if not claim(Reminder, reminder_id, now):
         return "skipped"  # sent, cancelled, or another worker holds it
-    reminder = Reminder.objects.select_related("milestone__template", "milestone__applicant__profile").get(
-        pk=reminder_id
-    )
+    # One query: the row, what why_not and the email need, and the deadline an earlier reminder named.
+    reminder = load_for_delivery(reminder_id)
     if reason := why_not(reminder, now):
         Reminder.objects.filter(pk=reminder_id, status=Status.SENDING).update(
             status=Status.CANCELLED, last_error=reason
@@ -114,9 +130,7 @@ def deliver_reminder(*, reminder_id: int, mailer=None) -> str:
         raise
     # Marked right after the server accepted the message, before anything else (even SMTP QUIT):
     # this short gap is the whole at-least-once window described in the package docstring.
-    Reminder.objects.filter(pk=reminder_id, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), last_error="", retry_at=None
-    )
+    mark_sent(Reminder, reminder_id)
     return "sent"
 
 

@@ -140,14 +140,14 @@ class SMTPServer:
 class Worker:
     """A `celery -A pathway worker` subprocess in its own process group (so SIGKILL takes it all)."""
 
-    def __init__(self, env: dict, log: Path):
-        self.env, self.log, self.proc = env, log, None
+    def __init__(self, env: dict, log: Path, pool: tuple[str, int] = ("prefork", 2)):
+        self.env, self.log, self.proc, self.pool = env, log, None, pool
 
     def start(self):
         cmd = [
             str(Path(settings.BASE_DIR) / ".venv" / "bin" / "celery"),
             "-A", "pathway", "worker",
-            "--pool=prefork", "--concurrency=2", "-Q", "default",
+            f"--pool={self.pool[0]}", f"--concurrency={self.pool[1]}", "-Q", "default",
             "--without-heartbeat", "--without-mingle", "--without-gossip",
             "--loglevel=INFO", "-n", f"reminders-it-{os.getpid()}-{time.monotonic_ns()}@%h",
         ]  # fmt: skip
@@ -227,13 +227,13 @@ def worker_env(postgres, broker):
 
 @pytest.fixture
 def workers(worker_env):
-    """Start workers with `start(smtp_port)`; every one is stopped at the end, whatever happened."""
+    """Start workers with `start(smtp_port, pool)`; every one is stopped at the end, whatever happened."""
     started: list[Worker] = []
     log = Path(tempfile.mkstemp(prefix="reminder-worker-", suffix=".log")[1])
 
-    def start(smtp_port: int) -> Worker:
+    def start(smtp_port: int, pool: tuple[str, int] = ("prefork", 2)) -> Worker:
         env = {**worker_env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port)}
-        worker = Worker(env, log).start()
+        worker = Worker(env, log, pool).start()
         started.append(worker)
         return worker
 
@@ -306,12 +306,18 @@ def assert_exactly_once(recorder: Recorder, ids: list[int]):
     assert statuses() == Counter({Reminder.Status.SENT: len(ids)})
 
 
-def test_1000_reminders_enqueued_twice_arrive_exactly_1000_times(broker, workers, monkeypatch):
+# Two pool processes, and one process with four threads (the production setting: sending is I/O-bound,
+# and the per-row claim makes concurrent senders in one process as safe as in two).
+POOLS = pytest.mark.parametrize("pool", [("prefork", 2), ("threads", 4)], ids=["prefork2", "threads4"])
+
+
+@POOLS
+def test_1000_reminders_enqueued_twice_arrive_exactly_1000_times(broker, workers, monkeypatch, pool):
     _, app, client = broker
     with SMTPServer(free_port()) as smtp:
         ids = due_reminders(1000, app, monkeypatch)
         publish(app, ids)  # the second enqueue of every id
-        worker = workers(smtp.port)
+        worker = workers(smtp.port, pool)
 
         wait_for(lambda: statuses()[Reminder.Status.SENT] == 1000, "1000 sent rows", worker.tail)
         wait_for(lambda: queue_drained(client), "the queue to drain", worker.tail)
@@ -320,18 +326,19 @@ def test_1000_reminders_enqueued_twice_arrive_exactly_1000_times(broker, workers
         assert_exactly_once(smtp.recorder, ids)
 
 
+@POOLS
 def test_a_worker_killed_mid_batch_and_restarted_delivers_every_reminder_exactly_once(
-    broker, workers, monkeypatch
+    broker, workers, monkeypatch, pool
 ):
     _, app, client = broker
     with SMTPServer(free_port()) as smtp:
         ids = due_reminders(600, app, monkeypatch)
         smtp.recorder.pause_after(200)
-        worker = workers(smtp.port)
+        worker = workers(smtp.port, pool)
 
         wait_for(lambda: smtp.recorder.count() >= 200, "200 messages before the crash", worker.tail)
-        # Both pool processes are now stuck mid-SMTP (or one is: the other may be between tasks).
-        wait_for(lambda: smtp.recorder.held >= 2, "both pool processes mid-send", worker.tail, timeout=10)
+        # At least two senders (pool processes or threads) are now stuck mid-SMTP.
+        wait_for(lambda: smtp.recorder.held >= 2, "two senders mid-send", worker.tail, timeout=10)
         worker.kill()
         smtp.recorder.resume()
         assert statuses()[Reminder.Status.SENDING] >= 1  # claimed by the dead worker, never finished
@@ -340,7 +347,7 @@ def test_a_worker_killed_mid_batch_and_restarted_delivers_every_reminder_exactly
         # The sweeper's job, with no grace period because the worker is known dead: stuck rows go back
         # to planned and every planned row is enqueued again (reserved messages died with the worker).
         tasks.requeue_and_enqueue(older_than=timedelta(0))
-        worker = workers(smtp.port)
+        worker = workers(smtp.port, pool)
 
         wait_for(lambda: statuses()[Reminder.Status.SENT] == 600, "600 sent rows", worker.tail)
         wait_for(lambda: queue_drained(client), "the queue to drain", worker.tail)

@@ -117,6 +117,16 @@ def test_an_advisor_with_totp_is_asked_for_a_code_at_login(client, ben):
     assert client.get(reverse("advisor:cohort")).status_code == 200
 
 
+def test_the_remembered_answer_goes_when_a_factor_is_removed_elsewhere(client, ben):
+    # Whether someone has a second factor is kept in the cache (read on every request of theirs); an
+    # authenticator deleted anywhere else (the admin, a script) must end it at once, not an hour later.
+    log_in(client, ben)
+    assert client.get("/students/").status_code == 200
+    for authenticator in Authenticator.objects.filter(user=ben):
+        authenticator.delete()
+    assert client.get("/students/")["Location"] == SETUP
+
+
 @pytest.mark.parametrize("who", ["ben", "root"])
 def test_advisors_and_admins_cannot_switch_their_only_second_factor_off(client, request, who):
     user = request.getfixturevalue(who)
