@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 
-from .requirements import Requirement
+from .requirements import CSV_CLAIM_COLUMNS
 from .values import to_cell
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -19,17 +19,7 @@ EXPORT_COLUMNS = [
     "usce_months_required", "ecfmg_certificate_by", "step3_before_ranking", "notes", "source_url",
     "observed_on",
 ]
-CLAIM_EXPORT = {
-    "visa_j1": Requirement.VISA_J1,
-    "visa_h1b": Requirement.VISA_H1B,
-    "max_years_since_graduation": Requirement.MAX_YEARS_SINCE_GRADUATION,
-    "min_step2ck": Requirement.MIN_STEP2CK,
-    "max_attempts": Requirement.MAX_ATTEMPTS,
-    "usce_months_required": Requirement.USCE_MONTHS,
-    "ecfmg_certificate_by": Requirement.ECFMG_CERTIFICATE_BY,
-    "step3_before_ranking": Requirement.STEP3_BEFORE_RANKING,
-    "notes": Requirement.NOTES,
-}
+CLAIM_EXPORT = CSV_CLAIM_COLUMNS
 
 
 def escape_cell(value) -> str:

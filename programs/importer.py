@@ -22,7 +22,7 @@ from .codes import US_STATE_CODES, ProgramType, normalize_nrmp_code, parse_nrmp_
 from .exporter import unescape_cell
 from .loader import ensure_specialties
 from .models import Institution, Origin, Program, RequirementClaim, Specialty
-from .requirements import Requirement, SourceKind
+from .requirements import CSV_CLAIM_COLUMNS, SourceKind
 from .services.claims import write_claim
 from .values import parse_value
 
@@ -32,17 +32,7 @@ REQUIRED_COLUMNS = [
     "usce_months_required", "step3_before_ranking", "source_url", "observed_on",
 ]
 OPTIONAL_COLUMNS = ["nrmp_name", "ecfmg_certificate_by", "notes", "source_kind"]
-CLAIM_COLUMNS = {
-    "visa_j1": Requirement.VISA_J1,
-    "visa_h1b": Requirement.VISA_H1B,
-    "max_years_since_graduation": Requirement.MAX_YEARS_SINCE_GRADUATION,
-    "min_step2ck": Requirement.MIN_STEP2CK,
-    "max_attempts": Requirement.MAX_ATTEMPTS,
-    "usce_months_required": Requirement.USCE_MONTHS,
-    "ecfmg_certificate_by": Requirement.ECFMG_CERTIFICATE_BY,
-    "step3_before_ranking": Requirement.STEP3_BEFORE_RANKING,
-    "notes": Requirement.NOTES,
-}
+CLAIM_COLUMNS = CSV_CLAIM_COLUMNS
 PROGRAM_FIELDS = ["acgme_id", "name", "eras_name", "nrmp_name", "city", "state", "positions"]
 MAX_ROWS = 20_000
 TYPE_WORDS = {label.split(" ")[0].lower(): value for value, label in ProgramType.choices} | {

@@ -107,3 +107,17 @@ def summary_value(requirement: str, state: str, value_bool, value_int, value_dat
         return None
     kind = VALUE_KINDS[Requirement(requirement)]
     return {ValueKind.YES_NO: value_bool, ValueKind.NUMBER: value_int, ValueKind.DATE: value_date}.get(kind)
+
+
+# The CSV columns that carry claims, in the file's order (import and export share them).
+CSV_CLAIM_COLUMNS = {
+    "visa_j1": Requirement.VISA_J1,
+    "visa_h1b": Requirement.VISA_H1B,
+    "max_years_since_graduation": Requirement.MAX_YEARS_SINCE_GRADUATION,
+    "min_step2ck": Requirement.MIN_STEP2CK,
+    "max_attempts": Requirement.MAX_ATTEMPTS,
+    "usce_months_required": Requirement.USCE_MONTHS,
+    "ecfmg_certificate_by": Requirement.ECFMG_CERTIFICATE_BY,
+    "step3_before_ranking": Requirement.STEP3_BEFORE_RANKING,
+    "notes": Requirement.NOTES,
+}
