@@ -3,7 +3,7 @@ stranger's request finds nothing (404) instead of a refusal that would confirm t
 
 One fetch per object type: the applicant (a user), their profile, a milestone, an evidence row, an API
 token, an advisor's sharing and an invitation. Each takes the user asking and returns only what that
-user may see; `shared_with` says which parts of a pathway (scores, visa details, private notes) they see.
+user may see; `get_student_for` also says which parts of a pathway (scores, visa details, private notes) they see.
 """
 
 from __future__ import annotations
@@ -50,25 +50,26 @@ def reviewer_only(view):
 
 def get_applicant_for(user, pk: int) -> User:
     """An applicant `user` may read: themselves, an assigned student, or any applicant for admins."""
-    if user.is_authenticated and user.is_advisor:
-        return _assigned_student(user, pk)
-    return get_object_or_404(User.objects.applicants_visible_to(user), pk=pk)
+    return get_student_for(user, pk)[0]
 
 
-def _assigned_student(advisor: User, pk: int) -> User:
-    """`applicants_visible_to`'s advisor rule in plain SQL: it runs on every advisor page, and the
-    ORM's compiling of the join cost more CPU than the database's answer (BENCHMARKS.md)."""
+def _assigned_student(advisor: User, pk: int) -> tuple[User, Shared]:
+    """`applicants_visible_to`'s advisor rule and the sharing's choices in one plain SQL query: it runs on
+    every advisor page, and the ORM's compiling of the join cost more CPU than the database's answer
+    (BENCHMARKS.md)."""
     users, assignments = User._meta.db_table, AdvisorAssignment._meta.db_table
     sql = (
-        f"SELECT u.* FROM {users} u WHERE u.id = %s AND u.role = %s AND u.is_active AND EXISTS "  # noqa: S608
-        f"(SELECT 1 FROM {assignments} a WHERE a.applicant_id = u.id AND a.advisor_id = %s AND a.ended_at IS NULL"
-        # Agreed to by the applicant (issue 14): a pending admin assignment shows nothing yet.
-        " AND a.accepted_at IS NOT NULL)"
+        "SELECT u.*, a.shares_scores AS shared_scores, a.shares_visa AS shared_visa, a.shares_notes AS shared_notes "  # noqa: S608
+        f"FROM {users} u JOIN {assignments} a ON a.applicant_id = u.id AND a.advisor_id = %s "
+        # Agreed to by the applicant (issue 14) and not ended: a pending admin assignment shows nothing yet.
+        "AND a.ended_at IS NULL AND a.accepted_at IS NOT NULL "
+        "WHERE u.id = %s AND u.role = %s AND u.is_active LIMIT 1"
     )
-    found = list(User.objects.raw(sql, [pk, User.Role.APPLICANT, advisor.pk]))
+    found = list(User.objects.raw(sql, [advisor.pk, pk, User.Role.APPLICANT]))
     if not found:
         raise Http404
-    return found[0]
+    student = found[0]
+    return student, Shared(scores=student.shared_scores, visa=student.shared_visa, notes=student.shared_notes)
 
 
 def profile_of(user) -> ApplicantProfile | None:
@@ -86,17 +87,11 @@ def profile_for_calendar_token(token: str) -> ApplicantProfile:
     )
 
 
-def get_milestone_for(user, key: str, *, applicant: User | None = None, queryset=None) -> Milestone:
-    """A milestone on `applicant`'s pathway (by default the user's own) that `user` may read.
-
-    `applicant` other than `user` must already have been fetched through `get_applicant_for`. Pass
-    `queryset` (e.g. with prefetches) to shape what comes back; the access rule stays the same.
-    """
-    applicant = applicant or user
-    if applicant != user and not User.objects.applicants_visible_to(user).filter(pk=applicant.pk).exists():
-        raise Http404
+def get_milestone_for(user, key: str, *, queryset=None) -> Milestone:
+    """A milestone on `user`'s own pathway (an advisor's copy: get_student_milestone_for). Pass `queryset`
+    (e.g. with prefetches) to shape what comes back; the access rule stays the same."""
     milestones = queryset if queryset is not None else Milestone.objects.all()
-    return get_object_or_404(milestones.of_applicant(applicant), template__key=key)
+    return get_object_or_404(milestones.of_applicant(user), template__key=key)
 
 
 def get_evidence_for(user, milestone: Milestone, *, kind: str, pk: int):
@@ -126,26 +121,19 @@ class Shared:
 EVERYTHING = Shared()
 
 
-def shared_with(user, applicant) -> Shared:
-    """What `user` sees of `applicant`'s pathway (fetched through `get_applicant_for`): everything for
-    the applicant and admins, an advisor what their active sharing allows, nothing for anyone else."""
-    if user.pk == applicant.pk or user.is_admin:
-        return EVERYTHING
-    assignment = AdvisorAssignment.objects.active().filter(advisor=user, applicant=applicant).first()
-    if assignment is None:
-        raise Http404
-    return Shared(scores=assignment.shares_scores, visa=assignment.shares_visa, notes=assignment.shares_notes)
-
-
 def get_student_for(user, pk: int) -> tuple[User, Shared]:
-    """A student of an advisor (or any applicant for an admin) and what they share with `user`."""
-    student = get_applicant_for(user, pk)
-    return student, shared_with(user, student)
+    """An applicant `user` may read and what of their pathway `user` sees: an advisor's student with what
+    their active sharing allows; everything of any applicant for admins, and of themselves for applicants."""
+    if user.is_authenticated and user.is_advisor:
+        return _assigned_student(user, pk)
+    return get_object_or_404(User.objects.applicants_visible_to(user), pk=pk), EVERYTHING
 
 
 def get_student_milestone_for(user, student: User, shared: Shared, key: str, *, queryset=None) -> Milestone:
     """A milestone of `student` for their advisor: a visa step is not there unless visa details are shared."""
-    milestone = get_milestone_for(user, key, applicant=student, queryset=queryset)
+    milestones = queryset if queryset is not None else Milestone.objects.all()
+    # `student` came through get_student_for, which checked the access: no second check here.
+    milestone = get_object_or_404(milestones.of_applicant(student), template__key=key)
     if milestone.template.visa_route and not shared.visa:
         raise Http404
     return milestone
