@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from milestones import tasks
@@ -53,10 +55,28 @@ def cohort(pathway_data):
     EmailAddress.objects.create(user=advisor, email=advisor.email, verified=True, primary=True)
     EmailAddress.objects.create(user=amira, email=amira.email, verified=True, primary=True)
     AdvisorAssignment.objects.create(advisor=advisor, applicant=omar, accepted_at=advisor.date_joined)
+    _interview_in_new_york(amira)
     refresh_risk_flags()
     assert StudentRiskFlag.objects.active().filter(applicant=amira).exists()
     assert not StudentRiskFlag.objects.active().filter(applicant=omar).exists()
     return amira, omar, advisor
+
+
+def _interview_in_new_york(student) -> None:
+    """One program on the student's season list, with an interview at 9:00 in New York a week ahead."""
+    from programs.loader import load_specialties
+    from programs.models import Program, Specialty
+    from programs.season.applications import add_application
+    from programs.season.interviews import save_interview
+
+    load_specialties()
+    program = Program.objects.create(
+        nrmp_code="9999140C0", program_type="C", track="0", name="Fictional Hudson Medicine",
+        specialty=Specialty.objects.get(acgme_code="140"), state="NY", origin="admin",
+    )  # fmt: skip
+    application, _ = add_application(applicant=student, program=program, cycle=student.profile.target_cycle)
+    day = timezone.localdate() + timedelta(days=7)
+    save_interview(application=application, by=student, starts_local=datetime(day.year, day.month, day.day, 9))
 
 
 def log_in_with_password(page, email: str, *, totp_secret: str | None = None):
@@ -137,6 +157,15 @@ def test_an_advisor_comments_and_loses_access_when_the_student_ends_it(
         expect(page.get_by_role("heading", level=1)).to_have_text("Amira Haddad's pathway on a timeline")
         axe.check(page, what="student's timeline")
         timeline_url = page.url
+        # Her season list: the interview at the program's wall clock and hers, never a bare UTC time.
+        page.goto(student_url)
+        page.get_by_role("link", name="See Amira Haddad's programs this season").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Amira Haddad's programs")
+        expect(page.get_by_role("row", name=re.compile("Fictional Hudson Medicine"))).to_contain_text(
+            "09:00 (America/New_York;"
+        )
+        axe.check(page, what="student's programs")
+        screenshot(page, "2b-student-programs", full_page=True)
         page.goto(student_url)
         page.get_by_role("table").get_by_role("link", name="USMLE Step 2 CK").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("USMLE Step 2 CK")

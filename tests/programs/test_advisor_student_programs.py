@@ -42,3 +42,21 @@ def test_the_advisor_reads_the_list_in_the_third_person_as_shared(
 
     end_assignment(assignment=sharing)
     assert client.get(url).status_code == 404
+
+
+def test_interview_times_are_shown_in_the_programs_zone_and_the_students(
+    client, season_today, amira_profile, ben, season_rules  # noqa: F811
+):
+    """An interview at 9:00 in New York is 14:00 UTC and 16:00 in Cairo, where Amira lives: the advisor
+    reads the program's wall clock with its zone, and the student's, never a bare UTC time."""
+    amira = amira_profile.user
+    (program,) = make_programs(1)
+    application, _ = add_application(applicant=amira, program=program, cycle=amira_profile.target_cycle)
+    save_interview(application=application, by=amira, starts_local=datetime(2026, 12, 7, 9), time_zone="America/New_York")
+    client.force_login(ben)
+
+    page = client.get(reverse("advisor:student_programs", args=[amira.pk])).content.decode()
+
+    assert "Mon 7 Dec 2026, 09:00</time> (America/New_York; 7 Dec, 16:00 the student's time)" in page
+    assert 'datetime="2026-12-07T14:00:00+00:00"' in page
+    assert "UTC" not in page.split("<main", 1)[1]
