@@ -17,23 +17,23 @@ from django.utils import timezone
 
 from pathway.lib.emails import send_templated_email
 
-from ..models import DigestDelivery, MilestoneComment, Reminder
+from ..models import ClaimedDelivery, DigestDelivery, MilestoneComment, Reminder
 from . import smtp
 from .content import headers, message_id_for, reminder_context
 from .rows import load_for_delivery
 from .schedule import due_leads, next_retry_at
 
-Status = Reminder.Status
+Status = ClaimedDelivery.Status
 
 
-def claim(model, pk: int, now: datetime, *, kind: str | None = None) -> bool:
+def claim(model: type[ClaimedDelivery], pk: int, now: datetime, *, kind: str | None = None) -> bool:
     """planned -> sending, committed at once: only one worker can hold a row. False when another
     worker holds it, or it was sent or cancelled already.
 
     The attempt is recorded before anything is sent: its count, its time and, the first time, the
     Message-ID that every attempt of this row will carry. `model` is Reminder, DigestDelivery,
-    MilestoneComment, or any model with the same delivery columns, which then names its `kind` (the
-    Message-ID's prefix, unique per table).
+    MilestoneComment, or any other ClaimedDelivery, which then names its `kind` (the Message-ID's
+    prefix, unique per table).
     """
     kind = kind or {DigestDelivery: "digest", MilestoneComment: "comment"}.get(model, "reminder")
     # Plain SQL, the statement the ORM would write: compiling the ORM's UPDATE cost more CPU than the
@@ -47,7 +47,7 @@ def claim(model, pk: int, now: datetime, *, kind: str | None = None) -> bool:
     return _execute(model, sql, params) == 1
 
 
-def mark_sent(model: type[Reminder] | type[DigestDelivery], pk: int) -> None:
+def mark_sent(model: type[ClaimedDelivery], pk: int) -> None:
     """sending -> sent, at once after the server accepted the message (plain SQL, like `claim`)."""
     sql = "UPDATE {table} SET status = %s, sent_at = %s, last_error = '', retry_at = NULL WHERE id = %s AND status = %s"
     _execute(model, sql, [Status.SENT, _db_time(timezone.now()), pk, Status.SENDING])
@@ -63,7 +63,7 @@ def _execute(model, sql: str, params: list) -> int:
         return cursor.rowcount
 
 
-def release(model: type[Reminder | DigestDelivery | MilestoneComment], pk: int, exc: BaseException) -> None:
+def release(model: type[ClaimedDelivery], pk: int, exc: BaseException) -> None:
     """Back to planned after a failed send, so that Celery's retry (or the sweeper) can claim it again."""
     model.objects.filter(pk=pk, status=Status.SENDING).update(status=Status.PLANNED, last_error=describe(exc))
 
