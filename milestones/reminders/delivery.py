@@ -2,13 +2,15 @@
 again, send, mark it sent; when the send task's retries run out, mark it failed with the sweeper's next
 try.
 
-The claim/send/mark steps are shared with the digest (`digest.py`) and advisors' comments
-(`comments.py`); the send-time check with the digest.
+The claim/cancel/mark/release steps serve every ClaimedDelivery: the digest (`digest.py`), advisors'
+comments (`comments.py`), and pathway's advisor digest and invitation emails; the send-time check is
+shared with the digest.
 """
 
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import connection
@@ -51,6 +53,25 @@ def mark_sent(model: type[ClaimedDelivery], pk: int) -> None:
     """sending -> sent, at once after the server accepted the message (plain SQL, like `claim`)."""
     sql = "UPDATE {table} SET status = %s, sent_at = %s, last_error = '', retry_at = NULL WHERE id = %s AND status = %s"
     _execute(model, sql, [Status.SENT, _db_time(timezone.now()), pk, Status.SENDING])
+
+
+def cancel(model: type[ClaimedDelivery], pk: int, reason: str) -> None:
+    """sending -> cancelled: the send-time check found the email no longer wanted; `reason` says why."""
+    model.objects.filter(pk=pk, status=Status.SENDING).update(status=Status.CANCELLED, last_error=reason)
+
+
+def mark_failed(
+    model: type[ClaimedDelivery], pk: int, error: BaseException, *, give_up_at: Callable[[ClaimedDelivery], datetime]
+) -> None:
+    """planned -> failed, when the send task's retries ran out: the error, one failure more, and the
+    sweeper's next try (`next_retry_at`) before `give_up_at(row)`; none if the address is refused for good."""
+    row = model.objects.filter(pk=pk, status=Status.PLANNED).first()
+    if row is None:
+        return
+    retry_at = None if refused_for_good(error) else next_retry_at(timezone.now(), row.failures + 1, give_up_at(row))
+    model.objects.filter(pk=pk, status=Status.PLANNED).update(
+        status=Status.FAILED, last_error=describe(error), failures=F("failures") + 1, retry_at=retry_at
+    )
 
 
 def _db_time(at: datetime):
@@ -119,9 +140,7 @@ def deliver_reminder(*, reminder_id: int, mailer=None) -> str:
     # One query: the row, what why_not and the email need, and the deadline an earlier reminder named.
     reminder = load_for_delivery(reminder_id)
     if reason := why_not(reminder, now):
-        Reminder.objects.filter(pk=reminder_id, status=Status.SENDING).update(
-            status=Status.CANCELLED, last_error=reason
-        )
+        cancel(Reminder, reminder_id, reason)
         return "cancelled"
     try:
         _send(reminder, now, mailer)
@@ -150,11 +169,4 @@ def _send(reminder: Reminder, now: datetime, mailer) -> None:
 def mark_reminder_failed(*, reminder_id: int, error: BaseException) -> None:
     """The send task's retries ran out: the applicant sees the row as failed, with why, on their
     settings page, and the sweeper tries it again later (`next_retry_at`) while its deadline is ahead."""
-    row = Reminder.objects.filter(pk=reminder_id, status=Status.PLANNED).first()
-    if row is None:
-        return
-    now = timezone.now()
-    retry_at = None if refused_for_good(error) else next_retry_at(now, row.failures + 1, row.due_at)
-    Reminder.objects.filter(pk=reminder_id, status=Status.PLANNED).update(
-        status=Status.FAILED, last_error=describe(error), failures=F("failures") + 1, retry_at=retry_at
-    )
+    mark_failed(Reminder, reminder_id, error, give_up_at=lambda row: row.due_at)
