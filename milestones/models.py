@@ -638,14 +638,13 @@ class VisaRule(Sourced):
 # --- Reminders (deliveries) ----------------------------------------------------------------------
 
 
-class ReminderQuerySet(models.QuerySet):
-    def pending(self):
-        return self.filter(status__in=[Reminder.Status.PLANNED, Reminder.Status.SENDING])
+class Delivery(models.Model):
+    """The columns of a row that is one email, sent once: its status, the attempts, when it was sent, the
+    last error, and the Message-ID every attempt carries (recorded when the row is first claimed, before
+    anything is sent, so that a repeat after a crash or a lost reply folds into the first copy in mail
+    clients). Reminders, digests, advisors' comments and invitations, and the season's reminders carry it.
 
-
-class Reminder(models.Model):
-    """One email reminder for one deadline instant of a milestone and one lead time; the unique constraint
-    makes planning idempotent."""
+    Indexes and constraints stay on each table: their names are fixed per table."""
 
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"
@@ -653,6 +652,38 @@ class Reminder(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ClaimedDelivery(Delivery):
+    """A delivery sent through the shared claim/mark/release steps (milestones.reminders.delivery) and
+    swept: when it was claimed (a row "sending" for too long lost its worker), and, after the send task's
+    retries ran out, how often that happened and when the sweeper tries again (None: not again)."""
+
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ReminderQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status__in=[Reminder.Status.PLANNED, Reminder.Status.SENDING])
+
+
+class Reminder(ClaimedDelivery):
+    """One email reminder for one deadline instant of a milestone and one lead time; the unique constraint
+    makes planning idempotent."""
 
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="reminders")
     # Set for applicants who chose the daily digest: the row is then delivered by that digest, not alone.
@@ -665,19 +696,7 @@ class Reminder(models.Model):
     due_at = models.DateTimeField()
     lead_days = models.PositiveSmallIntegerField()
     channel = models.CharField(max_length=12, default="email")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     scheduled_for = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    # Recorded when the row is first claimed, before anything is sent, and reused by every later attempt:
-    # a repeat (a crash or a lost reply after the server took the message) carries the same Message-ID,
-    # so mail clients fold it into the first copy.
-    message_id = models.CharField(max_length=200, blank=True)
-    # How often the send task's retries ran out, and when the sweeper tries again (None: not again).
-    failures = models.PositiveSmallIntegerField(default=0)
-    retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ReminderQuerySet.as_manager()
@@ -705,20 +724,11 @@ class Reminder(models.Model):
         super().save(*args, **kwargs)
 
 
-class DigestDelivery(models.Model):
+class DigestDelivery(ClaimedDelivery):
     """One daily digest email per applicant and local day; the unique constraint makes it exactly-once to plan."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_digests")
     local_date = models.DateField(help_text="The day in the applicant's time zone this digest belongs to.")
-    status = models.CharField(max_length=12, choices=Reminder.Status.choices, default=Reminder.Status.PLANNED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    # As on Reminder: one Message-ID for every attempt, and the sweeper's retries after a failure.
-    message_id = models.CharField(max_length=200, blank=True)
-    failures = models.PositiveSmallIntegerField(default=0)
-    retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -750,7 +760,7 @@ class PageVersion(models.Model):
 # --- Advisors' comments -------------------------------------------------------------------------
 
 
-class MilestoneComment(models.Model):
+class MilestoneComment(ClaimedDelivery):
     """An advisor's comment on one of their student's milestones. The student sees it on that milestone
     and gets one email about it, delivered like a reminder (claim, send, mark; the sweeper for stuck and
     failed rows), so the row carries the same delivery columns."""
@@ -765,15 +775,6 @@ class MilestoneComment(models.Model):
     author_name = models.CharField(max_length=150)
     body = models.TextField(max_length=BODY_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
-    # The email to the student: as on Reminder (one Message-ID for every attempt, the sweeper's retries).
-    status = models.CharField(max_length=12, choices=Reminder.Status.choices, default=Reminder.Status.PLANNED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    message_id = models.CharField(max_length=200, blank=True)
-    failures = models.PositiveSmallIntegerField(default=0)
-    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from milestones.models import ClaimedDelivery, Delivery
+
 
 class UserQuerySet(models.QuerySet):
     def applicants(self):
@@ -215,7 +217,7 @@ class AdvisorInvitationQuerySet(models.QuerySet):
         return self.filter(accepted_at__isnull=True, withdrawn_at__isnull=True)
 
 
-class AdvisorInvitation(models.Model):
+class AdvisorInvitation(ClaimedDelivery):
     """An applicant's invitation to an advisor, by email: the advisor with that address accepts it (which
     creates the assignment, with the sharing choices made here) or the applicant withdraws it."""
 
@@ -236,21 +238,14 @@ class AdvisorInvitation(models.Model):
     shares_visa = models.BooleanField("share visa details", default=True)
     shares_notes = models.BooleanField("share private notes", default=False)
     # The one email to the invited address, delivered like a reminder (claim, send, mark; the sweeper
-    # for stuck and failed ones): the same delivery columns.
+    # for stuck and failed ones): the delivery's columns, its status named apart from the invitation's.
     status = models.CharField(
         "email status",
         max_length=12,
-        default="planned",
-        choices=[(s, s.capitalize()) for s in ("planned", "sending", "sent", "failed", "cancelled")],
+        default=Delivery.Status.PLANNED,
+        choices=Delivery.Status.choices,
         help_text="Of the invitation email (the invitation itself is open, accepted or withdrawn).",
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    message_id = models.CharField(max_length=200, blank=True)
-    failures = models.PositiveSmallIntegerField(default=0)
-    retry_at = models.DateTimeField(null=True, blank=True)
 
     objects = AdvisorInvitationQuerySet.as_manager()
 
@@ -363,27 +358,12 @@ class AdvisorSettings(models.Model):
         return f"Settings of {self.advisor}"
 
 
-class AdvisorDigest(models.Model):
+class AdvisorDigest(ClaimedDelivery):
     """One weekly digest email per advisor and week; the unique constraint makes planning it exactly-once
     and the reminders' claim (milestones.reminders.delivery.claim) makes sending it at most once per try."""
 
-    class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
     advisor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="weekly_digests")
     week_of = models.DateField(help_text="The Monday (US Eastern) of the week the digest is for.")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    message_id = models.CharField(max_length=200, blank=True)
-    failures = models.PositiveSmallIntegerField(default=0)
-    retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -18,12 +18,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from milestones.reminders import smtp
-from milestones.reminders.delivery import claim, describe, refused_for_good, release
-from milestones.reminders.schedule import next_retry_at
+from milestones.reminders.delivery import cancel, claim, mark_failed, mark_sent, release
 from milestones.reminders.sweeping import stuck_after
 from milestones.versions import viewer_changed
 from pathway.lib.emails import send_templated_email
@@ -233,6 +232,7 @@ def bulk_assign(*, text: str, dry_run: bool = True) -> BulkResult:
 # --- The invitation email ---------------------------------------------------------------------------
 
 INVITATION_KIND = "invitation"  # the Message-ID's prefix
+Status = AdvisorInvitation.Status
 # An invitation email is news for a while: after this the sweeper stops retrying a failed one (the
 # advisor still finds the invitation on their Invitations page).
 INVITATION_EMAIL_WINDOW = timedelta(days=7)
@@ -245,9 +245,7 @@ def deliver_invitation(*, invitation_id: int, mailer=None) -> str:
         return "skipped"  # sent, cancelled, or another worker holds it
     invitation = AdvisorInvitation.objects.select_related("applicant").get(pk=invitation_id)
     if invitation.accepted_at or invitation.withdrawn_at or not invitation.applicant.is_active:
-        AdvisorInvitation.objects.filter(pk=invitation_id, status="sending").update(
-            status="cancelled", last_error="invitation no longer open"
-        )
+        cancel(AdvisorInvitation, invitation_id, "invitation no longer open")
         return "cancelled"
     try:
         with smtp.connection(mailer) as connection:
@@ -266,21 +264,14 @@ def deliver_invitation(*, invitation_id: int, mailer=None) -> str:
     except BaseException as exc:
         release(AdvisorInvitation, invitation_id, exc)
         raise
-    AdvisorInvitation.objects.filter(pk=invitation_id, status="sending").update(
-        status="sent", sent_at=timezone.now(), last_error="", retry_at=None
-    )
+    mark_sent(AdvisorInvitation, invitation_id)
     return "sent"
 
 
 def mark_invitation_failed(*, invitation_id: int, error: BaseException) -> None:
     """The send task's retries ran out: failed, with the sweeper's next try while the invitation is new."""
-    row = AdvisorInvitation.objects.filter(pk=invitation_id, status="planned").first()
-    if row is None:
-        return
-    give_up_at = row.created_at + INVITATION_EMAIL_WINDOW
-    retry_at = None if refused_for_good(error) else next_retry_at(timezone.now(), row.failures + 1, give_up_at)
-    AdvisorInvitation.objects.filter(pk=invitation_id, status="planned").update(
-        status="failed", last_error=describe(error), failures=F("failures") + 1, retry_at=retry_at
+    mark_failed(
+        AdvisorInvitation, invitation_id, error, give_up_at=lambda row: row.created_at + INVITATION_EMAIL_WINDOW
     )
 
 
@@ -293,14 +284,14 @@ def requeue_invitation_emails(*, now: datetime | None = None) -> list[int]:
     cutoff = now - stuck_after()
     stuck = list(
         AdvisorInvitation.objects.select_for_update(skip_locked=True)
-        .filter(status="sending", claimed_at__lt=cutoff)
+        .filter(status=Status.SENDING, claimed_at__lt=cutoff)
         .values_list("pk", flat=True)
     )
     due = list(
         AdvisorInvitation.objects.select_for_update(skip_locked=True)
-        .filter(status="failed", retry_at__lte=now)
+        .filter(status=Status.FAILED, retry_at__lte=now)
         .values_list("pk", flat=True)
     )
-    AdvisorInvitation.objects.filter(pk__in=stuck + due).update(status="planned", retry_at=None)
+    AdvisorInvitation.objects.filter(pk__in=stuck + due).update(status=Status.PLANNED, retry_at=None)
     idle = Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff) | Q(pk__in=stuck + due)
-    return list(AdvisorInvitation.objects.filter(idle, status="planned").values_list("pk", flat=True))
+    return list(AdvisorInvitation.objects.filter(idle, status=Status.PLANNED).values_list("pk", flat=True))

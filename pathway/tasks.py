@@ -90,7 +90,7 @@ def invite_and_enqueue(*, applicant, email: str, shares: dict | None = None):
     invitation to the same address, already emailed, is not emailed again)."""
     with transaction.atomic():
         invitation = sharing.invite_advisor(applicant=applicant, email=email, shares=shares)
-        if invitation.status == "planned" and invitation.attempts == 0:
+        if invitation.status == invitation.Status.PLANNED and invitation.attempts == 0:
             # Looked up at commit: the integration tests replace it.
             transaction.on_commit(lambda: enqueue_invitation_emails([invitation.pk]))
     return invitation

@@ -8,18 +8,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
 from django.utils import timezone
 
 from pathway.lib.emails import send_templated_email
 from pathway.lib.urls import absolute_url
 
-from ..models import MilestoneComment, Reminder
+from ..models import MilestoneComment
 from . import smtp
-from .delivery import claim, describe, refused_for_good, release
-from .schedule import next_retry_at
+from .delivery import cancel, claim, mark_failed, mark_sent, release
 
-Status = Reminder.Status
 # A comment is news for a while, not forever: the sweeper stops retrying a failed email after this.
 COMMENT_EMAIL_WINDOW = timedelta(days=7)
 
@@ -43,18 +40,14 @@ def deliver_comment(*, comment_id: int, mailer=None) -> str:
         pk=comment_id
     )
     if reason := comment_why_not(comment):
-        MilestoneComment.objects.filter(pk=comment_id, status=Status.SENDING).update(
-            status=Status.CANCELLED, last_error=reason
-        )
+        cancel(MilestoneComment, comment_id, reason)
         return "cancelled"
     try:
         _send(comment, mailer)
     except BaseException as exc:
         release(MilestoneComment, comment_id, exc)
         raise
-    MilestoneComment.objects.filter(pk=comment_id, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), last_error="", retry_at=None
-    )
+    mark_sent(MilestoneComment, comment_id)
     return "sent"
 
 
@@ -82,12 +75,4 @@ def _send(comment: MilestoneComment, mailer) -> None:
 
 def mark_comment_failed(*, comment_id: int, error: BaseException) -> None:
     """The send task's retries ran out: failed, with the sweeper's next try while the comment is news."""
-    row = MilestoneComment.objects.filter(pk=comment_id, status=Status.PLANNED).first()
-    if row is None:
-        return
-    now = timezone.now()
-    give_up_at = row.created_at + COMMENT_EMAIL_WINDOW
-    retry_at = None if refused_for_good(error) else next_retry_at(now, row.failures + 1, give_up_at)
-    MilestoneComment.objects.filter(pk=comment_id, status=Status.PLANNED).update(
-        status=Status.FAILED, last_error=describe(error), failures=F("failures") + 1, retry_at=retry_at
-    )
+    mark_failed(MilestoneComment, comment_id, error, give_up_at=lambda row: row.created_at + COMMENT_EMAIL_WINDOW)

@@ -2,13 +2,15 @@
 again, send, mark it sent; when the send task's retries run out, mark it failed with the sweeper's next
 try.
 
-The claim/send/mark steps are shared with the digest (`digest.py`) and advisors' comments
-(`comments.py`); the send-time check with the digest.
+The claim/cancel/mark/release steps serve every ClaimedDelivery: the digest (`digest.py`), advisors'
+comments (`comments.py`), and pathway's advisor digest and invitation emails; the send-time check is
+shared with the digest.
 """
 
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import connection
@@ -17,23 +19,23 @@ from django.utils import timezone
 
 from pathway.lib.emails import send_templated_email
 
-from ..models import DigestDelivery, MilestoneComment, Reminder
+from ..models import ClaimedDelivery, DigestDelivery, MilestoneComment, Reminder
 from . import smtp
 from .content import headers, message_id_for, reminder_context
 from .rows import load_for_delivery
 from .schedule import due_leads, next_retry_at
 
-Status = Reminder.Status
+Status = ClaimedDelivery.Status
 
 
-def claim(model, pk: int, now: datetime, *, kind: str | None = None) -> bool:
+def claim(model: type[ClaimedDelivery], pk: int, now: datetime, *, kind: str | None = None) -> bool:
     """planned -> sending, committed at once: only one worker can hold a row. False when another
     worker holds it, or it was sent or cancelled already.
 
     The attempt is recorded before anything is sent: its count, its time and, the first time, the
     Message-ID that every attempt of this row will carry. `model` is Reminder, DigestDelivery,
-    MilestoneComment, or any model with the same delivery columns, which then names its `kind` (the
-    Message-ID's prefix, unique per table).
+    MilestoneComment, or any other ClaimedDelivery, which then names its `kind` (the Message-ID's
+    prefix, unique per table).
     """
     kind = kind or {DigestDelivery: "digest", MilestoneComment: "comment"}.get(model, "reminder")
     # Plain SQL, the statement the ORM would write: compiling the ORM's UPDATE cost more CPU than the
@@ -47,10 +49,29 @@ def claim(model, pk: int, now: datetime, *, kind: str | None = None) -> bool:
     return _execute(model, sql, params) == 1
 
 
-def mark_sent(model: type[Reminder] | type[DigestDelivery], pk: int) -> None:
+def mark_sent(model: type[ClaimedDelivery], pk: int) -> None:
     """sending -> sent, at once after the server accepted the message (plain SQL, like `claim`)."""
     sql = "UPDATE {table} SET status = %s, sent_at = %s, last_error = '', retry_at = NULL WHERE id = %s AND status = %s"
     _execute(model, sql, [Status.SENT, _db_time(timezone.now()), pk, Status.SENDING])
+
+
+def cancel(model: type[ClaimedDelivery], pk: int, reason: str) -> None:
+    """sending -> cancelled: the send-time check found the email no longer wanted; `reason` says why."""
+    model.objects.filter(pk=pk, status=Status.SENDING).update(status=Status.CANCELLED, last_error=reason)
+
+
+def mark_failed(
+    model: type[ClaimedDelivery], pk: int, error: BaseException, *, give_up_at: Callable[[ClaimedDelivery], datetime]
+) -> None:
+    """planned -> failed, when the send task's retries ran out: the error, one failure more, and the
+    sweeper's next try (`next_retry_at`) before `give_up_at(row)`; none if the address is refused for good."""
+    row = model.objects.filter(pk=pk, status=Status.PLANNED).first()
+    if row is None:
+        return
+    retry_at = None if refused_for_good(error) else next_retry_at(timezone.now(), row.failures + 1, give_up_at(row))
+    model.objects.filter(pk=pk, status=Status.PLANNED).update(
+        status=Status.FAILED, last_error=describe(error), failures=F("failures") + 1, retry_at=retry_at
+    )
 
 
 def _db_time(at: datetime):
@@ -63,7 +84,7 @@ def _execute(model, sql: str, params: list) -> int:
         return cursor.rowcount
 
 
-def release(model: type[Reminder | DigestDelivery | MilestoneComment], pk: int, exc: BaseException) -> None:
+def release(model: type[ClaimedDelivery], pk: int, exc: BaseException) -> None:
     """Back to planned after a failed send, so that Celery's retry (or the sweeper) can claim it again."""
     model.objects.filter(pk=pk, status=Status.SENDING).update(status=Status.PLANNED, last_error=describe(exc))
 
@@ -119,9 +140,7 @@ def deliver_reminder(*, reminder_id: int, mailer=None) -> str:
     # One query: the row, what why_not and the email need, and the deadline an earlier reminder named.
     reminder = load_for_delivery(reminder_id)
     if reason := why_not(reminder, now):
-        Reminder.objects.filter(pk=reminder_id, status=Status.SENDING).update(
-            status=Status.CANCELLED, last_error=reason
-        )
+        cancel(Reminder, reminder_id, reason)
         return "cancelled"
     try:
         _send(reminder, now, mailer)
@@ -150,11 +169,4 @@ def _send(reminder: Reminder, now: datetime, mailer) -> None:
 def mark_reminder_failed(*, reminder_id: int, error: BaseException) -> None:
     """The send task's retries ran out: the applicant sees the row as failed, with why, on their
     settings page, and the sweeper tries it again later (`next_retry_at`) while its deadline is ahead."""
-    row = Reminder.objects.filter(pk=reminder_id, status=Status.PLANNED).first()
-    if row is None:
-        return
-    now = timezone.now()
-    retry_at = None if refused_for_good(error) else next_retry_at(now, row.failures + 1, row.due_at)
-    Reminder.objects.filter(pk=reminder_id, status=Status.PLANNED).update(
-        status=Status.FAILED, last_error=describe(error), failures=F("failures") + 1, retry_at=retry_at
-    )
+    mark_failed(Reminder, reminder_id, error, give_up_at=lambda row: row.due_at)

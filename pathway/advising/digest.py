@@ -18,14 +18,12 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from milestones.models import Milestone
 from milestones.reminders import smtp
 from milestones.reminders.content import headers
-from milestones.reminders.delivery import claim, describe, refused_for_good, release
-from milestones.reminders.schedule import next_retry_at
+from milestones.reminders.delivery import cancel, claim, mark_failed, mark_sent, release
 from pathway.lib.emails import send_templated_email
 from pathway.lib.times import ET, et_date
 from pathway.lib.urls import absolute_url
@@ -198,9 +196,7 @@ def deliver_advisor_digest(*, digest_id: int, mailer=None) -> str:
     if context is not None and not (context["students"] or context["deadlines"]):
         reason = "nothing to report this week"
     if reason:
-        AdvisorDigest.objects.filter(pk=digest_id, status=Status.SENDING).update(
-            status=Status.CANCELLED, last_error=reason
-        )
+        cancel(AdvisorDigest, digest_id, reason)
         return "cancelled"
     try:
         with smtp.connection(mailer) as connection:
@@ -214,20 +210,14 @@ def deliver_advisor_digest(*, digest_id: int, mailer=None) -> str:
     except BaseException as exc:
         release(AdvisorDigest, digest_id, exc)
         raise
-    AdvisorDigest.objects.filter(pk=digest_id, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), last_error="", retry_at=None
-    )
+    mark_sent(AdvisorDigest, digest_id)
     return "sent"
 
 
 def mark_advisor_digest_failed(*, digest_id: int, error: BaseException) -> None:
     """The send task's retries ran out: failed, and tried again later in the week (not after it)."""
-    row = AdvisorDigest.objects.filter(pk=digest_id, status=Status.PLANNED).first()
-    if row is None:
-        return
-    now = timezone.now()
-    week_ends = datetime.combine(row.week_of + timedelta(days=7), datetime.min.time(), tzinfo=ET)
-    retry_at = None if refused_for_good(error) else next_retry_at(now, row.failures + 1, week_ends)
-    AdvisorDigest.objects.filter(pk=digest_id, status=Status.PLANNED).update(
-        status=Status.FAILED, last_error=describe(error), failures=F("failures") + 1, retry_at=retry_at
-    )
+    mark_failed(AdvisorDigest, digest_id, error, give_up_at=_week_end)
+
+
+def _week_end(digest: AdvisorDigest) -> datetime:
+    return datetime.combine(digest.week_of + timedelta(days=7), datetime.min.time(), tzinfo=ET)

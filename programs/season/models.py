@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from milestones.models import Confidence, MatchCycle, validate_time_zone
+from milestones.models import Confidence, Delivery, MatchCycle, validate_time_zone
 
 from ..models import NOTE_MAX, SOURCE_URL_MAX, ApplicantProgram, Program, Service, Specialty
 from .querysets import ApplicationQuerySet
@@ -319,22 +319,16 @@ class InterviewScore(models.Model):
 # --- Reminders of the season --------------------------------------------------------------------------
 
 
-class SeasonReminder(models.Model):
+class SeasonReminder(Delivery):
     """An email about an interview (the day before, at the reminders' hour on the applicant's clock) or a
     letter not uploaded by its nudge day. Planned and sent like the deadline reminders (same hour, same
     on/off switch and unsubscribe link, same one Message-ID per row); the unique constraint makes planning
-    idempotent, and a row whose interview moved or whose letter arrived is cancelled, never sent."""
+    idempotent, and a row whose interview moved or whose letter arrived is cancelled, never sent. Its
+    delivery holds a row lock instead of the shared claim, and nothing retries it: no claim or retry columns."""
 
     class Kind(models.TextChoices):
         INTERVIEW = "interview", "Interview"
         LETTER_NUDGE = "letter_nudge", "Letter not uploaded"
-
-    class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
 
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -343,11 +337,6 @@ class SeasonReminder(models.Model):
     due_at = models.DateTimeField(help_text="The interview's start, or the nudge day's reminder hour.")
     lead_days = models.PositiveSmallIntegerField(default=0)
     scheduled_for = models.DateTimeField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=200, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -4,7 +4,8 @@ and a real SMTP server on loopback."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import smtplib
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -16,6 +17,7 @@ from milestones.models import Milestone
 from pathway.advising.digest import (
     advisor_for_opt_out_token,
     deliver_advisor_digest,
+    mark_advisor_digest_failed,
     opt_out_token,
     plan_weekly_digests,
     week_of,
@@ -179,3 +181,22 @@ def test_a_change_to_many_students_is_left_to_the_worker(pathway_data, django_ca
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         Milestone.objects.filter(applicant=students[0]).first().save()
     assert judged == [{"applicant_ids": {students[0].pk}}], (sent, callbacks)
+
+
+@pytest.mark.django_db
+def test_a_digest_whose_retries_ran_out_is_tried_again_within_its_week_only():
+    advisor = UserFactory(advisor=True)
+    digest = AdvisorDigest.objects.create(advisor=advisor, week_of=date(2027, 3, 1))
+    down = smtplib.SMTPServerDisconnected("down")
+    # Sunday 11:30 p.m. US Eastern: the sweeper's first try, ten minutes on, is still in the week.
+    with time_machine.travel(datetime(2027, 3, 8, 4, 30, tzinfo=UTC), tick=False):
+        mark_advisor_digest_failed(digest_id=digest.pk, error=down)
+    digest.refresh_from_db()
+    assert (digest.status, digest.failures, digest.last_error) == ("failed", 1, "SMTPServerDisconnected: down")
+    assert digest.retry_at == datetime(2027, 3, 8, 4, 40, tzinfo=UTC)
+    # Its second failure waits twenty minutes: past midnight Eastern, the week is over, no more tries.
+    AdvisorDigest.objects.filter(pk=digest.pk).update(status="planned")
+    with time_machine.travel(datetime(2027, 3, 8, 4, 45, tzinfo=UTC), tick=False):
+        mark_advisor_digest_failed(digest_id=digest.pk, error=down)
+    digest.refresh_from_db()
+    assert (digest.status, digest.failures, digest.retry_at) == ("failed", 2, None)

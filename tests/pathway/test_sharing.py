@@ -324,6 +324,20 @@ def test_a_comment_email_is_delivered_once_and_a_second_delivery_is_a_no_op(amir
     assert comment.status == "sent" and comment.attempts == 1
 
 
+def test_a_comment_email_to_a_closed_account_is_cancelled_not_sent(amira_profile, ben, sharing, mailoutbox):
+    from milestones.reminders import deliver_comment
+    from milestones.services import add_comment
+
+    milestone = Milestone.objects.get(applicant=amira_profile.user, template__key="usmle_step2ck")
+    comment = add_comment(milestone=milestone, author=ben, body="Well done on the practice test.")
+    amira_profile.user.is_active = False
+    amira_profile.user.save(update_fields=["is_active"])
+    assert deliver_comment(comment_id=comment.pk) == "cancelled"
+    assert mailoutbox == []
+    comment.refresh_from_db()
+    assert (comment.status, comment.last_error, comment.attempts) == ("cancelled", "account is inactive", 1)
+
+
 def test_a_failed_comment_email_is_retried_by_the_sweeper(amira_profile, ben, sharing):
     import smtplib
     from datetime import timedelta
