@@ -117,6 +117,37 @@ def test_a_specialty_letter_sent_to_another_specialty_is_flagged(client, amira_i
     assert "Written for Internal Medicine; this is a Family Medicine program" in page
 
 
+def test_what_the_services_refuse_comes_back_on_each_form_with_422_and_changes_nothing(client, amira_in):
+    """The forms the services can refuse past the form's own checks: the page (or the htmx panel) again,
+    status 422, the reason shown, no redirect and nothing saved."""
+    from programs.season.letters import save_letter
+    from programs.season.models import Criterion, Interview, Letter
+
+    cycle = MatchCycle.objects.get(year=2027)
+    (application,) = apply_to(amira_in, cycle, bulk_programs(1))
+    late_invitation = {"day": "2026-11-03", "time": "09:00", "time_zone": "America/Chicago",
+                       "duration_minutes": 240, "mode": "virtual", "invited_on": "2026-11-04"}
+    url = reverse("applicant:season_interview", args=[application.pk])
+    for headers, page in (({}, b"<html"), ({"HX-Request": "true"}, b"application-panel")):
+        refused = client.post(url, late_invitation, headers=headers)
+        assert refused.status_code == 422 and page in refused.content
+        assert "The invitation cannot come after the interview." in refused.content.decode()
+    assert not Interview.objects.filter(application=application).exists()
+
+    url = reverse("applicant:season_interviews")
+    assert client.post(url, {"name": "Teaching", "weight": 3}).status_code == 302
+    again = client.post(url, {"name": "Teaching", "weight": 5})
+    assert again.status_code == 422 and "You already have a criterion with this name." in again.content.decode()
+    assert list(Criterion.objects.filter(applicant=amira_in).values_list("weight", flat=True)) == [3]
+
+    letter = save_letter(letter=Letter(applicant=amira_in, cycle=cycle, writer="Dr Ada", status="agreed"))
+    url = reverse("applicant:season_letter", args=[letter.pk])
+    unassigned = client.post(url, {"writer": "Dr Ada", "status": "assigned"})
+    assert unassigned.status_code == 422 and "Assign the letter to a program first." in unassigned.content.decode()
+    letter.refresh_from_db()
+    assert letter.status == "agreed"
+
+
 def test_a_letter_added_through_the_form_and_bad_input_refused(client, amira_in):
     url = reverse("applicant:season_letters")
     bad = client.post(url, {"writer": "", "status": "asked", "writer_email": "not-an-email"})

@@ -124,6 +124,19 @@ class ServiceErrorsMixin:
         else:
             self.add_error(self.fallback_field, exc.messages)
 
+    def accepted_by(self, service) -> bool:
+        """Whether the form is valid and `service(cleaned_data)` (a service call) took it. A refusal, the
+        service's ValidationError, goes next to the field it names, so the view shows the form again (422)
+        exactly as for its own errors."""
+        if not self.is_valid():
+            return False
+        try:
+            service(self.cleaned_data)
+        except ValidationError as exc:
+            self.add_service_error(exc)
+            return False
+        return True
+
 
 # --- Onboarding and profile ------------------------------------------------------------------------
 

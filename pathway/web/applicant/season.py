@@ -4,7 +4,8 @@ status, notes, signal, interview and scores), costs, signals, letters and interv
 Thin views: the access-checked fetch (pathway.access), a form, one service of programs.season, a response.
 Every page works without JavaScript (forms post, then redirect with a message); with htmx the list's
 filters swap the table and a program page's forms swap their panel, from partials of the same template.
-Refused input comes back with status 422 and the reason next to the field, and changes nothing.
+Refused input (the form's own errors or the service's: `ServiceErrorsMixin.accepted_by`) comes back with
+status 422 and the reason next to the field, and changes nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import io
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -216,13 +216,9 @@ def _refused(request, application, name: str, form):
 def application_status(request, pk: int):
     application = get_application_for(request.user, pk)
     form = StatusForm(request.POST)
-    if form.is_valid():
-        try:
-            season_apps.set_status(application=application, status=form.cleaned_data["status"], by=request.user,
-                                   note=form.cleaned_data["note"])
-            return _done(request, application, "Status saved.")
-        except ValidationError as error:
-            form.add_service_error(error)
+    if form.accepted_by(lambda data: season_apps.set_status(
+            application=application, status=data["status"], by=request.user, note=data["note"])):
+        return _done(request, application, "Status saved.")
     return _refused(request, application, "status", form)
 
 
@@ -231,13 +227,9 @@ def application_status(request, pk: int):
 def application_notes(request, pk: int):
     application = get_application_for(request.user, pk)
     form = NotesForm(request.POST)
-    if form.is_valid():
-        try:
-            season_apps.update_application(application=application, notes=form.cleaned_data["notes"],
-                                           letters_required=form.cleaned_data["letters_required"])
-            return _done(request, application, "Notes saved.")
-        except ValidationError as error:
-            form.add_service_error(error)
+    if form.accepted_by(lambda data: season_apps.update_application(
+            application=application, notes=data["notes"], letters_required=data["letters_required"])):
+        return _done(request, application, "Notes saved.")
     return _refused(request, application, "notes", form)
 
 
@@ -246,13 +238,10 @@ def application_notes(request, pk: int):
 def application_signal(request, pk: int):
     application = get_application_for(request.user, pk)
     form = SignalForm(request.POST)
-    if form.is_valid():
-        try:
-            # Its warnings (requirements failed or unknown) show on the program's page with the signal.
-            season_signals.set_signal(application=application, signal=form.cleaned_data["signal"], by=request.user)
-            return _done(request, application, "Signal saved.")
-        except ValidationError as error:
-            form.add_service_error(error)
+    # Its warnings (requirements failed or unknown) show on the program's page with the signal.
+    if form.accepted_by(lambda data: season_signals.set_signal(
+            application=application, signal=data["signal"], by=request.user)):
+        return _done(request, application, "Signal saved.")
     return _refused(request, application, "signal", form)
 
 
@@ -261,18 +250,17 @@ def application_signal(request, pk: int):
 def application_interview(request, pk: int):
     application = get_application_for(request.user, pk)
     form = InterviewForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            season_interviews.save_interview(
-                application=application, by=request.user, invited_on=data["invited_on"],
-                starts_local=form.starts_local(), time_zone=data["time_zone"],
-                duration_minutes=data["duration_minutes"], mode=data["mode"], thank_you_on=data["thank_you_on"],
-                letter_of_intent_on=data["letter_of_intent_on"],
-            )
-            return _done(request, application, "Interview saved.")
-        except ValidationError as error:
-            form.add_service_error(error)
+
+    def save(data):
+        season_interviews.save_interview(
+            application=application, by=request.user, invited_on=data["invited_on"],
+            starts_local=form.starts_local(), time_zone=data["time_zone"],
+            duration_minutes=data["duration_minutes"], mode=data["mode"], thank_you_on=data["thank_you_on"],
+            letter_of_intent_on=data["letter_of_intent_on"],
+        )
+
+    if form.accepted_by(save):
+        return _done(request, application, "Interview saved.")
     return _refused(request, application, "interview", form)
 
 
@@ -285,15 +273,9 @@ def application_scores(request, pk: int):
     if interview is None:
         form.is_valid()
         form.add_error(None, "Record the interview first.")
-    elif form.is_valid():
-        try:
-            season_interviews.save_interview_notes(
-                interview=interview, notes=form.cleaned_data["notes"], scores=form.scores(),
-                today=applicant_today(request.user),
-            )
-            return _done(request, application, "Notes and scores saved.")
-        except ValidationError as error:
-            form.add_service_error(error)
+    elif form.accepted_by(lambda data: season_interviews.save_interview_notes(
+            interview=interview, notes=data["notes"], scores=form.scores(), today=applicant_today(request.user))):
+        return _done(request, application, "Notes and scores saved.")
     return _refused(request, application, "scores", form)
 
 
@@ -307,13 +289,10 @@ def costs(request):
     if profile is None:
         return redirect("applicant:onboarding")
     form = PaymentForm(request.POST or None, initial={"paid_on": applicant_today(request.user)})
-    if request.method == "POST" and form.is_valid():
-        try:
-            season_fees.record_payment(applicant=request.user, cycle=cycle, **form.cleaned_data)
-            messages.success(request, "Payment recorded.")
-            return redirect(f"{request.path}?cycle={cycle.year}")
-        except ValidationError as error:
-            form.add_service_error(error)
+    if request.method == "POST" and form.accepted_by(
+            lambda data: season_fees.record_payment(applicant=request.user, cycle=cycle, **data)):
+        messages.success(request, "Payment recorded.")
+        return redirect(f"{request.path}?cycle={cycle.year}")
     context = {
         "estimate": season_fees.estimate(applicant=request.user, cycle=cycle), "form": form,
         "payments": Payment.objects.filter(applicant=request.user, cycle=cycle), **_cycles(cycle),
@@ -343,13 +322,10 @@ def interviews(request):
     if profile is None:
         return redirect("applicant:onboarding")
     form = CriterionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            season_interviews.save_criterion(applicant=request.user, **form.cleaned_data)
-            messages.success(request, "Criterion added.")
-            return redirect(f"{request.path}?cycle={cycle.year}")
-        except ValidationError as error:
-            form.add_service_error(error)
+    if request.method == "POST" and form.accepted_by(
+            lambda data: season_interviews.save_criterion(applicant=request.user, **data)):
+        messages.success(request, "Criterion added.")
+        return redirect(f"{request.path}?cycle={cycle.year}")
     rows = list(
         Interview.objects.filter(application__applicant=request.user, application__cycle=cycle)
         .select_related("application__program__institution")

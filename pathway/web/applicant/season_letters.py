@@ -30,13 +30,10 @@ def letters(request):
     if profile is None:
         return redirect("applicant:onboarding")
     form = LetterForm(request.POST or None, instance=Letter(applicant=request.user, cycle=cycle))
-    if request.method == "POST" and form.is_valid():
-        try:
-            season_letters.save_letter(letter=form.save(commit=False), by=request.user)
-            messages.success(request, "Letter added.")
-            return redirect(f"{request.path}?cycle={cycle.year}")
-        except ValidationError as error:
-            form.add_service_error(error)
+    if request.method == "POST" and form.accepted_by(
+            lambda data: season_letters.save_letter(letter=form.save(commit=False), by=request.user)):
+        messages.success(request, "Letter added.")
+        return redirect(f"{request.path}?cycle={cycle.year}")
     rows = list(
         Letter.objects.filter(applicant=request.user, cycle=cycle).select_related("specialty")
         .prefetch_related("assignments__application__program")
@@ -65,13 +62,10 @@ def letter_detail(request, pk: int):
     letter = get_letter_for(request.user, pk)
     form = LetterForm(request.POST or None, instance=letter)
     assign_form = AssignForm(applications=_open_applications(request.user, letter.cycle))
-    if request.method == "POST" and form.is_valid():
-        try:
-            season_letters.save_letter(letter=form.save(commit=False), by=request.user)
-            messages.success(request, "Letter saved.")
-            return redirect("applicant:season_letter", pk=letter.pk)
-        except ValidationError as error:
-            form.add_service_error(error)
+    if request.method == "POST" and form.accepted_by(
+            lambda data: season_letters.save_letter(letter=form.save(commit=False), by=request.user)):
+        messages.success(request, "Letter saved.")
+        return redirect("applicant:season_letter", pk=letter.pk)
     return _letter_page(request, letter, form, assign_form, status=422 if form.errors else 200)
 
 
@@ -93,14 +87,10 @@ def _letter_page(request, letter, form, assign_form, *, status=200):
 def letter_assign(request, pk: int):
     letter = get_letter_for(request.user, pk)
     assign_form = AssignForm(request.POST, applications=_open_applications(request.user, letter.cycle))
-    if assign_form.is_valid():
-        try:
-            season_letters.assign_letter(letter=letter, application=assign_form.cleaned_data["application"],
-                                         by=request.user)
-            messages.success(request, "Letter assigned.")
-            return redirect("applicant:season_letter", pk=letter.pk)
-        except ValidationError as error:
-            assign_form.add_service_error(error)
+    if assign_form.accepted_by(
+            lambda data: season_letters.assign_letter(letter=letter, application=data["application"], by=request.user)):
+        messages.success(request, "Letter assigned.")
+        return redirect("applicant:season_letter", pk=letter.pk)
     return _letter_page(request, letter, LetterForm(instance=letter), assign_form, status=422)
 
 
