@@ -27,8 +27,8 @@ from . import reminders, services
 log = logging.getLogger(__name__)
 
 # Worth another try: the SMTP server said no for now, or could not be reached (OSError covers refused
-# and reset connections and socket timeouts), a hung server hit the soft time limit, or the database
-# blinked (the row is then still planned, or "sending" for the sweeper).
+# and reset connections and socket timeouts), a hung server hit the soft time limit (prefork pool only),
+# or the database blinked (the row is then still planned, or "sending" for the sweeper).
 TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, OSError, SoftTimeLimitExceeded, OperationalError, InterfaceError)
 # The worker process died under the task: the row is still "sending" and the sweeper owns it.
 _LEFT_TO_SWEEPER = (WorkerLostError, TimeLimitExceeded)
@@ -46,6 +46,10 @@ _delivery_options = {
     # One email, however slow the server may be within the SMTP timeouts: the socket timeout, which
     # knows which phase failed, always ends a slow exchange first; a soft limit interrupting the wait
     # for the reply to the end of DATA would send the email twice. The sweeper waits longer still.
+    # These limits hold under the prefork pool only: the thread pool `make run` and docker-compose use
+    # ignores them (Celery's TaskPool.on_apply drops them), so there the socket timeouts end a silent
+    # server and the sweeper takes back a row whose thread never returns
+    # (tests/milestones/test_reminder_stuck.py).
     "soft_time_limit": reminders.send_time_limits()[0],
     "time_limit": reminders.send_time_limits()[1],
 }
