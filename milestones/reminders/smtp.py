@@ -11,6 +11,7 @@ twice. So that one wait is long (SMTP_DATA_TIMEOUT, RFC 5321 4.5.3.2.6) and the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import smtplib
 import threading
@@ -79,26 +80,100 @@ def send_time_limits() -> tuple[int, int]:
 
 
 class _DataReplyTimeout:
-    """smtplib.SMTP with a longer socket timeout for the reply to the end of DATA, and only for that."""
+    """smtplib.SMTP with a longer socket timeout for the reply to the end of DATA, and only for that, and
+    a limit on one email's whole exchange (`whole_timeout`).
+
+    Socket timeouts bound each wait, not a server that trickles a byte now and then; under the prefork
+    pool the task's time limit ends such a send, but the thread pool the worker runs ignores time limits,
+    and a thread still sending when the sweeper takes the row back would send the email twice. So every
+    read and write waits at most what is left of the whole limit, and replies are read through
+    `_ReplyLines`, which looks at the clock between the bytes of a line.
+    """
 
     data_timeout: float | None = None
     _in_data = False
+    _awaiting_data_reply = False
+    _deadline: float | None = None
+
+    def __init__(self, *args, whole_timeout: float | None = None, **kwargs):
+        self.whole_timeout = whole_timeout
+        self._start_clock()  # the constructor connects and reads the greeting
+        super().__init__(*args, **kwargs)
+
+    def _start_clock(self) -> None:
+        self._deadline = monotonic() + self.whole_timeout if self.whole_timeout else None
+
+    def sendmail(self, *args, **kwargs):
+        self._start_clock()  # one email's exchange, also on a connection reused from an earlier one
+        try:
+            return super().sendmail(*args, **kwargs)
+        finally:
+            self._deadline = None  # QUIT or RSET later on this connection waits only its own timeout
 
     def data(self, msg):
         self._in_data = True
         try:
             return super().data(msg)
         finally:
-            self._in_data = False
-            if self.sock is not None:
-                self.sock.settimeout(self.timeout)
+            self._in_data = self._awaiting_data_reply = False
 
     def send(self, s):
+        self.limit_wait()
         super().send(s)
         # Inside data(), the payload ending in <CRLF>.<CRLF> is the end of the message: what follows is
         # the reply the server sends once it has stored it.
-        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n") and self.sock is not None:
-            self.sock.settimeout(self.data_timeout or self.timeout)
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self._awaiting_data_reply = True
+
+    def getreply(self):
+        if not isinstance(self.file, _ReplyLines):  # none yet, or dropped by STARTTLS or close()
+            self.file = _ReplyLines(self)
+        return super().getreply()
+
+    def limit_wait(self) -> None:
+        """Set the socket's timeout for the next read or write: this phase's, cut to what is left of the
+        email's whole limit; past that limit, a TimeoutError (an OSError: smtplib reports it as the
+        server having disconnected, which the send task retries)."""
+        if self.sock is None:
+            return
+        wait = self.data_timeout if self._awaiting_data_reply and self.data_timeout else self.timeout
+        if not isinstance(wait, int | float):  # smtplib's "the global default": no timeout of ours
+            wait = None
+        if self._deadline is not None:
+            left = self._deadline - monotonic()
+            if left <= 0:
+                raise TimeoutError(f"one email's SMTP exchange went past its limit of {self.whole_timeout:g} s")
+            wait = left if wait is None else min(wait, left)
+        self.sock.settimeout(wait)
+
+
+class _ReplyLines:
+    """The reply reader smtplib's getreply() uses (`readline`, `close`), reading the socket itself so that
+    the whole limit is checked before every read, not only when a line is complete."""
+
+    def __init__(self, smtp: _DataReplyTimeout):
+        self.smtp = smtp
+        self.buffer = b""
+
+    def readline(self, limit: int = -1) -> bytes:
+        while b"\n" not in self.buffer and (limit < 0 or len(self.buffer) < limit):
+            self.smtp.limit_wait()
+            try:
+                chunk = self.smtp.sock.recv(4096)
+            except TimeoutError:
+                self.smtp.limit_wait()  # says so when the whole limit, not this phase's timeout, ran out
+                raise
+            if not chunk:
+                break
+            self.buffer += chunk
+        end = self.buffer.find(b"\n") + 1 or len(self.buffer)
+        if limit >= 0:
+            end = min(end, limit)
+        line, self.buffer = self.buffer[:end], self.buffer[end:]
+        return line
+
+    def close(self) -> None:
+        self.buffer = b""
 
 
 class _SMTP(_DataReplyTimeout, smtplib.SMTP):
@@ -119,7 +194,15 @@ class EmailBackend(django_smtp.EmailBackend):
 
     @property
     def connection_class(self):
-        return _SMTP_SSL if self.use_ssl else _SMTP
+        return functools.partial(_SMTP_SSL if self.use_ssl else _SMTP, whole_timeout=self.whole_timeout)
+
+    @property
+    def whole_timeout(self) -> float | None:
+        """One email's whole exchange: every command phase and the reply to the end of DATA at their
+        timeouts (send_time_limits adds its margin on top of the same sum)."""
+        if not isinstance(self.timeout, int | float):
+            return None
+        return COMMAND_PHASES * self.timeout + (self.data_timeout or self.timeout)
 
     def open(self):
         opened = super().open()

@@ -54,6 +54,7 @@ TIMEOUT = 0.5  # seconds: SMTP_TIMEOUT of these tests (production: 10)
 # How long the silent server keeps a connection before hanging up: far longer than TIMEOUT, so a client
 # without a timeout fails the time assertion instead of hanging the test run.
 SILENCE = 5.0
+TRICKLE = 0.05  # seconds between the bytes of a trickling server: well under any timeout used here
 
 
 # --- The three kinds of email the sweeper covers ------------------------------------------------------
@@ -152,28 +153,39 @@ def smtp_server():
 @pytest.fixture
 def silent_server():
     """start(greeting) -> port of a plain socket server that accepts every connection, sends `greeting`
-    (or nothing) and then never says anything, until it hangs up after SILENCE seconds."""
+    (or nothing) and then never says anything, until it hangs up after SILENCE seconds; with
+    trickle=True it sends a byte every TRICKLE seconds instead, a reply line that never ends."""
     stop = threading.Event()
     listeners = []
 
-    def hold(conn: socket.socket, greeting: bytes) -> None:
+    def hold(conn: socket.socket, greeting: bytes, trickle: bool) -> None:
         with conn:
             if greeting:
                 conn.sendall(greeting)
-            stop.wait(SILENCE)
+            if not trickle:
+                stop.wait(SILENCE)
+                return
+            # One byte of a never-ending reply line every TRICKLE seconds: each read gets something well
+            # within the socket timeout, so only a limit on the whole exchange ends it.
+            ends = time.monotonic() + 3 * SILENCE
+            while time.monotonic() < ends and not stop.wait(TRICKLE):
+                try:
+                    conn.sendall(b"x")
+                except OSError:  # the client gave up
+                    return
 
-    def serve(listener: socket.socket, greeting: bytes) -> None:
+    def serve(listener: socket.socket, greeting: bytes, trickle: bool) -> None:
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
             except OSError:  # closed at teardown
                 return
-            threading.Thread(target=hold, args=(conn, greeting), daemon=True).start()
+            threading.Thread(target=hold, args=(conn, greeting, trickle), daemon=True).start()
 
-    def start(greeting: bytes = b"") -> int:
+    def start(greeting: bytes = b"", *, trickle: bool = False) -> int:
         listener = socket.create_server(("127.0.0.1", 0))
         listeners.append(listener)
-        threading.Thread(target=serve, args=(listener, greeting), daemon=True).start()
+        threading.Thread(target=serve, args=(listener, greeting, trickle), daemon=True).start()
         return listener.getsockname()[1]
 
     yield start
@@ -244,6 +256,30 @@ def test_a_server_that_never_answers_fails_the_send_within_the_timeout_and_the_r
         assert kind.deliver(pk) == "sent"
         assert kind.deliver(pk) == "skipped"
     assert inbox.message_ids() == [first_message_id]
+
+
+def test_a_server_that_trickles_its_reply_fails_the_send_within_one_emails_whole_limit(
+    kind, settings, silent_server
+):
+    """A server sending a byte every TRICKLE seconds beats every socket timeout, and under the thread pool
+    no task time limit would end the send: one email's whole exchange has a limit of its own
+    (COMMAND_PHASES command timeouts and the DATA timeout), so the thread comes back, the row is planned
+    for the retry, and the sweeper never finds a send that is still running."""
+    pk = kind.make()
+    timeout, data_timeout = 0.3, 0.5
+    use_smtp(settings, silent_server(b"220-mx.example ESMTP ", trickle=True), timeout=timeout, data_timeout=data_timeout)
+    whole = reminders.smtp.COMMAND_PHASES * timeout + data_timeout
+
+    started = time.monotonic()
+    with time_machine.travel(NOW, tick=True), pytest.raises(smtplib.SMTPServerDisconnected) as failure:
+        kind.deliver(pk)
+    elapsed = time.monotonic() - started
+
+    assert whole - 0.2 < elapsed < whole + 1, f"the send took {elapsed:.1f} s (its limit: {whole:.1f} s)"
+    assert isinstance(failure.value, tasks.TRANSIENT_MAIL_ERRORS)
+    row = kind.model.objects.get(pk=pk)
+    assert (row.status, row.sent_at, row.attempts) == (Status.PLANNED, None, 1)
+    assert "limit" in row.last_error
 
 
 def test_a_batch_hands_a_reminder_that_timed_out_to_the_retrying_task(settings, silent_server, monkeypatch):
