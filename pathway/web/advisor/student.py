@@ -158,14 +158,15 @@ def student_timeline(request, pk: int):
         events = list(CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"))
         hidden = _hidden_keys(milestones, shared)
         speak_of_the_student(milestones)
+        url = advisor_milestone_url(student)
         chart = build_timeline(
             milestones=[m for m in milestones if m.template.key not in hidden],
             events=events,
             tz=profile.tz,
             now=now,
-            href=lambda m: reverse("advisor:student_milestone", args=[student.pk, m.template.key]),
+            href=lambda m: url.of(m.template.key),
         )
-        context = {"profile": profile, "tz_name": profile.time_zone, "timeline": chart, "events": events}
+        context = {"profile": profile, "tz_name": profile.time_zone, "timeline": chart}
         context.update(student=student, read_only=True, shared=shared)
         html = render_to_string("applicant/timeline.html#body", context)
         return html, next_moment(now, [m.due_at for m in milestones] + [e.at for e in events])
