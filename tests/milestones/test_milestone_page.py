@@ -173,3 +173,23 @@ def test_the_query_count_does_not_grow_with_the_evidence(
     with django_assert_max_num_queries(20):
         large_count = _count(client, url(key))
     assert large_count == small_count
+
+
+@pytest.mark.parametrize(
+    ("key", "table"), [("usmle_step2ck", "examattempt"), ("oet_medicine", "applicantprofile")]
+)
+def test_the_evidence_reads_what_the_page_already_has_no_second_time(client, planned_applicant, key, table):
+    """The exam page reads the applicant's attempts once (this step's are among those the attempt limits
+    count, and only this step's are listed); the OET page takes the target season from the profile the
+    page has read already."""
+    applicant = planned_applicant()
+    for step, day in (("usmle_step1", date(2024, 2, 1)), ("usmle_step2ck", date(2025, 3, 1))):
+        milestone = Milestone.objects.get(applicant=applicant, template__key=step)
+        ExamAttempt.objects.create(milestone=milestone, exam=step.removeprefix("usmle_"), test_date=day)
+    client.force_login(applicant)
+    assert client.get(url(key)).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url(key)).text
+    assert sum(f'"milestones_{table}"' in query["sql"].split(" WHERE ")[0] for query in queries) == 1
+    if key == "usmle_step2ck":
+        assert "1 Mar 2025" in page and "1 Feb 2024" not in page

@@ -246,6 +246,35 @@ def test_the_advisors_pages_speak_of_the_student_in_the_third_person(client, stu
     assert 'action="/milestones/' not in milestone  # no applicant form
 
 
+def milestone_links(html: str) -> list[str]:
+    return re.findall(r'href="([^"]*/milestones/[^"]*)"', html)
+
+
+def test_every_milestone_link_on_the_advisors_pages_opens_the_advisors_copy(client, student_data, ben, sharing):
+    """The pages build their milestone links once from a reversed prefix (not a {% url %} per row): on the
+    advisor's copies every one must lead to /students/<pk>/milestones/<key>/, never to the student's own."""
+    amira = student_data
+    keys = set(Milestone.objects.of_applicant(amira).values_list("template__key", flat=True))
+    # A step without a date: the timeline lists it apart from the chart, with its own link.
+    Milestone.objects.filter(applicant=amira, template__key="ecfmg_registration").update(due_at=None)
+    client.force_login(ben)
+    pages = {
+        "dashboard": reverse("advisor:student_detail", args=[amira.pk]),
+        "timeline": reverse("advisor:student_timeline", args=[amira.pk]),
+        # prerequisites, dependants and a deadline hanging from another step's
+        "milestone": reverse("advisor:student_milestone", args=[amira.pk, "usmle_step3"]),
+    }
+    links = {name: milestone_links(client.get(url).text) for name, url in pages.items()}
+    assert len(links["dashboard"]) > 20 and len(links["milestone"]) >= 2
+    advisors = re.compile(rf"^/students/{amira.pk}/milestones/([\w-]+)/$")
+    for name, hrefs in links.items():
+        for href in hrefs:
+            match = advisors.match(href)
+            assert match and match[1] in keys, (name, href)
+    undated = reverse("advisor:student_milestone", args=[amira.pk, "ecfmg_registration"])
+    assert "No fixed date" in client.get(pages["timeline"]).text and undated in links["timeline"]
+
+
 def test_third_person_rewrites_the_engines_words():
     assert third_person("Your next Step 2 CK attempt is the last one.") == "Their next Step 2 CK attempt is the last one."
     assert third_person("You have used every allowed attempt; talk to your advisor.") == (

@@ -27,7 +27,12 @@ from milestones.models import CycleEvent, Milestone, MilestoneComment
 from milestones.services import CommentRefused
 from milestones.versions import page_state
 from pathway.access import Shared, get_student_for, get_student_milestone_for
-from pathway.web.applicant.dashboard import dashboard_content, dashboard_context, milestone_context
+from pathway.web.applicant.dashboard import (
+    advisor_milestone_url,
+    dashboard_content,
+    dashboard_context,
+    milestone_context,
+)
 from pathway.web.applicant.timeline import build_timeline
 from pathway.web.page_cache import cached_content, next_moment
 
@@ -83,7 +88,7 @@ def viewer_variant(advisor, student, shared: Shared) -> str:
 
 def review_context(*, student, shared: Shared, now=None) -> dict:
     """The student's dashboard as their advisor sees it: third person, the unshared parts left out."""
-    context = dashboard_context(applicant=student, now=now)
+    context = dashboard_context(applicant=student, now=now, url=advisor_milestone_url(student))
     speak_of_the_student(context["milestones"])
     if context.get("reachability") is not None:
         context["reachability"] = replace(
@@ -106,7 +111,8 @@ def review_context(*, student, shared: Shared, now=None) -> dict:
             context[name] = [d for d in context[name] if keep(d.milestone)]
         groups = [replace(g, deadlines=[d for d in g.deadlines if keep(d.milestone)]) for g in context["overdue_groups"]]
         context["overdue_groups"] = [g for g in groups if g.deadlines]
-        context["contingencies"] = [m for m in context["contingencies"] if keep(m)]
+        context["rows"] = [row for row in context["rows"] if keep(row.milestone)]
+        context["contingencies"] = [row for row in context["contingencies"] if keep(row.milestone)]
     if "titles" in context:
         context["titles"] = {m.template.key: m.template.title for m in context["milestones"]}
     context.update(student=student, read_only=True, shared=shared)
@@ -152,14 +158,15 @@ def student_timeline(request, pk: int):
         events = list(CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"))
         hidden = _hidden_keys(milestones, shared)
         speak_of_the_student(milestones)
+        url = advisor_milestone_url(student)
         chart = build_timeline(
             milestones=[m for m in milestones if m.template.key not in hidden],
             events=events,
             tz=profile.tz,
             now=now,
-            href=lambda m: reverse("advisor:student_milestone", args=[student.pk, m.template.key]),
+            href=lambda m: url.of(m.template.key),
         )
-        context = {"profile": profile, "tz_name": profile.time_zone, "timeline": chart, "events": events}
+        context = {"profile": profile, "tz_name": profile.time_zone, "timeline": chart}
         context.update(student=student, read_only=True, shared=shared)
         html = render_to_string("applicant/timeline.html#body", context)
         return html, next_moment(now, [m.due_at for m in milestones] + [e.at for e in events])
@@ -171,7 +178,9 @@ def student_timeline(request, pk: int):
 
 
 def _milestone_page(request, student, shared: Shared, milestone: Milestone, *, form=None, status=200):
-    context = milestone_context(milestone=milestone, read_only=True, shared=shared)
+    context = milestone_context(
+        milestone=milestone, read_only=True, shared=shared, url=advisor_milestone_url(student)
+    )
     if not shared.visa:  # a visa step is not there for this advisor, not even as a link
         for name in ("requires", "needed_for"):
             context[name] = [link for link in context[name] if not link.milestone.template.visa_route]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -25,6 +26,7 @@ from milestones.versions import page_state
 from pathway.access import applicant_only, profile_for_calendar_token, profile_of
 from pathway.lib.times import ET
 from pathway.lib.urls import absolute_url
+from pathway.web.applicant.dashboard import applicant_milestone_url
 from pathway.web.page_cache import cached_content
 from programs.season.models import Interview
 from programs.season.models import Status as ApplicationStatus
@@ -48,8 +50,9 @@ def milestone_url(milestone: Milestone) -> str:
     return absolute_url("applicant:milestone_detail", milestone.template.key)
 
 
-def milestone_event(milestone: Milestone, *, tz: zoneinfo.ZoneInfo, stamp: datetime) -> Event:
-    url = milestone_url(milestone)
+def milestone_event(milestone: Milestone, *, tz: zoneinfo.ZoneInfo, stamp: datetime, url: str = "") -> Event:
+    """One deadline; pass its `url` when the caller builds the links of many (one reverse for them all)."""
+    url = url or milestone_url(milestone)
     lines = [f"Status: {milestone.get_status_display()}"]
     if milestone.due_projected:
         lines.append(
@@ -138,8 +141,10 @@ def build_feed(profile: ApplicantProfile, *, now: datetime | None = None) -> Cal
         method="PUBLISH",
         uid=f"calendar-{profile.pk}@{UID_DOMAIN}",
     )
+    link = applicant_milestone_url()
     for milestone in feed_milestones(profile.user_id):
-        cal.add_component(milestone_event(milestone, tz=tz, stamp=stamp))
+        url = settings.SITE_URL + link.of(milestone.template.key)
+        cal.add_component(milestone_event(milestone, tz=tz, stamp=stamp, url=url))
     for event in CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"):
         cal.add_component(cycle_event_event(event, tz=tz, stamp=stamp))
     for interview in feed_interviews(profile.user_id, profile.target_cycle_id):

@@ -12,7 +12,9 @@ from datetime import date, datetime
 
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 
 from milestones import rules as rule_checks
@@ -40,7 +42,7 @@ from milestones.risks import RED, is_task, pathway_risks
 from milestones.sources import source_kind
 from milestones.versions import PageState
 from pathway.access import EVERYTHING, Shared, profile_of
-from pathway.lib.times import days_between, today_in
+from pathway.lib.times import ET, days_between, today_in
 from pathway.web.page_cache import cached_content, csrf_context, next_moment, with_csrf_token
 from programs.season.match import outcome_of
 
@@ -48,6 +50,71 @@ from .forms import EVIDENCE_FORMS, NoteForm, StatusForm
 
 NEXT_DEADLINES = 8
 _UNSET = object()
+_KEY = "milestone-key"  # a stand-in template key, reversed once and then replaced by each row's key
+
+
+# --- Display values, built once per page rather than per row in the templates -----------------------
+
+
+@dataclass(frozen=True)
+class MilestoneURL:
+    """The URL of a milestone's page for any template key: reversed once per page (a `{% url %}` per row
+    cost more than the rest of the row), then each row's key put in its place."""
+
+    head: str
+    tail: str
+
+    def of(self, key: str) -> str:
+        return f"{self.head}{key}{self.tail}"
+
+    @classmethod
+    def reversed(cls, viewname: str, *args) -> MilestoneURL:
+        head, _, tail = reverse(viewname, args=[*args, _KEY]).rpartition(_KEY)
+        return cls(head, tail)
+
+
+def applicant_milestone_url() -> MilestoneURL:
+    """Links to the applicant's own milestone pages."""
+    return MilestoneURL.reversed("applicant:milestone_detail")
+
+
+def advisor_milestone_url(student) -> MilestoneURL:
+    """Links to an advisor's read-only copies of `student`'s milestone pages."""
+    return MilestoneURL.reversed("advisor:student_milestone", student.pk)
+
+
+def local_date(moment: datetime | date | None, fmt: str, tz: zoneinfo.ZoneInfo | None = None) -> str:
+    """`moment` as the `date` filter shows it inside `{% timezone tz %}`: on the wall clock of `tz`
+    (a datetime; a date stays as it is), in the filter's format."""
+    if moment is None:
+        return ""
+    if tz is not None and isinstance(moment, datetime):
+        moment = moment.astimezone(tz)
+    return date_format(moment, fmt)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A milestone as a list on a page shows it: its link, status and deadline, formatted once."""
+
+    milestone: Milestone
+    href: str
+    status_label: str
+    due_iso: str = ""
+    due_on: str = ""  # "j M Y" on the applicant's clock
+    due_day: str = ""  # "D j M Y", where a list names the weekday
+
+
+def milestone_row(milestone: Milestone, url: MilestoneURL, tz: zoneinfo.ZoneInfo | None, day_fmt: str = "") -> Row:
+    due_at = milestone.due_at
+    return Row(
+        milestone,
+        url.of(milestone.template.key),
+        milestone.get_status_display(),
+        due_at.isoformat() if due_at else "",
+        local_date(due_at, "j M Y", tz),
+        local_date(due_at, day_fmt, tz) if day_fmt else "",
+    )
 
 
 # --- Days left ------------------------------------------------------------------------------------
@@ -75,6 +142,8 @@ class Deadline:
     milestone: Milestone
     days: int
     overdue: bool  # the moment has passed, even when it is still "today" on the wall clock
+    href: str = ""
+    when: str = ""  # the due moment in words on the applicant's clock ("D j M Y, g:i A T")
 
     @property
     def label(self) -> str:
@@ -137,24 +206,34 @@ def progress_for(applicant) -> Progress:
 # --- Dashboard ------------------------------------------------------------------------------------
 
 
-def dashboard_context(*, applicant, profile=_UNSET, now: datetime | None = None) -> dict:
+def dashboard_context(
+    *, applicant, profile=_UNSET, now: datetime | None = None, url: MilestoneURL | None = None
+) -> dict:
     """Everything the dashboard shows: progress, the next deadlines, what is overdue, and the risks.
-    Pass the `profile` when the caller has it (None: the applicant has none yet)."""
+    Pass the `profile` when the caller has it (None: the applicant has none yet), and the `url` of the
+    milestone pages when they are not the applicant's own (an advisor's copy).
+
+    Each row's link, status and dates are built here once (`rows`, `contingencies`, the deadlines'
+    `href` and `when`), so the template does no URL reversing or time zone conversion per row."""
     if profile is _UNSET:
         profile = profile_of(applicant)
     milestones = list(Milestone.objects.of_applicant(applicant).order_by("template__order"))
     context = {"profile": profile, "milestones": milestones, "shared": EVERYTHING, **_progress_context(milestones)}
     if profile is None:
         return context
-    overdue, upcoming = _deadlines(milestones, profile.tz, now or timezone.now())
+    url = url or applicant_milestone_url()
+    tz = profile.tz
+    overdue, upcoming = _deadlines(milestones, tz, now or timezone.now(), url)
     red, amber = _risks_by_severity(pathway_risks(applicant=applicant, milestones=milestones, profile=profile))
     context.update(
         tz_name=profile.time_zone,
+        milestone_url=url,
+        rows=[milestone_row(m, url, tz) for m in milestones],
         reachability=judge_reachability(applicant=applicant, milestones=milestones, profile=profile),
-        contingencies=[m for m in milestones if m.template.contingency],
+        contingencies=[milestone_row(m, url, tz, "D j M Y") for m in milestones if m.template.contingency],
         overdue=overdue,
         overdue_groups=_by_phase(overdue),
-        next_deadlines=upcoming[:NEXT_DEADLINES],
+        next_deadlines=upcoming,
         red_risks=red,
         amber_risks=amber,
         titles={m.template.key: m.template.title for m in milestones},
@@ -193,13 +272,22 @@ def _progress_context(milestones: list[Milestone]) -> dict:
     }
 
 
-def _deadlines(milestones: list[Milestone], tz: zoneinfo.ZoneInfo, now: datetime) -> tuple[list, list]:
-    """The open, dated milestones by due date, split into (overdue, upcoming)."""
+def _deadlines(
+    milestones: list[Milestone], tz: zoneinfo.ZoneInfo, now: datetime, url: MilestoneURL
+) -> tuple[list, list]:
+    """The open, dated milestones by due date, split into (overdue, the next NEXT_DEADLINES upcoming):
+    only those the dashboard shows, each with its link and due moment in words."""
     dated = sorted(
         (m for m in milestones if m.is_open and m.due_at and is_task(m.template)), key=lambda m: m.due_at
     )
-    deadlines = [Deadline(m, days_left(m.due_at, tz, now), m.due_at < now) for m in dated]
-    return [d for d in deadlines if d.overdue], [d for d in deadlines if not d.overdue]
+    overdue = [m for m in dated if m.due_at < now]
+    upcoming = [m for m in dated if m.due_at >= now][:NEXT_DEADLINES]
+
+    def deadline(m: Milestone) -> Deadline:
+        when = local_date(m.due_at, "D j M Y, g:i A T", tz)
+        return Deadline(m, days_left(m.due_at, tz, now), m.due_at < now, url.of(m.template.key), when)
+
+    return [deadline(m) for m in overdue], [deadline(m) for m in upcoming]
 
 
 @dataclass(frozen=True)
@@ -231,6 +319,8 @@ class Link:
 
     milestone: Milestone
     hard: bool
+    href: str = ""
+    status_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -243,6 +333,8 @@ class Anchor:
     when_tz: str = ""
     projected: bool = False
     milestone: Milestone | None = None
+    href: str = ""  # the anchor milestone's page
+    when_text: str = ""  # `when` in words, as the page shows it (see deadline_anchor)
 
 
 def offset_phrase(days: int) -> str:
@@ -253,8 +345,13 @@ def offset_phrase(days: int) -> str:
 
 
 def deadline_anchor(
-    milestone: Milestone, profile: ApplicantProfile, related: dict[str, Milestone]
+    milestone: Milestone,
+    profile: ApplicantProfile,
+    related: dict[str, Milestone],
+    url: MilestoneURL | None = None,
 ) -> Anchor | None:
+    """Where the deadline comes from. A cycle event's moment is told in Eastern time, as the organisers
+    publish it; another milestone's deadline on the applicant's clock; the graduation date as a day."""
     template = milestone.template
     phrase = offset_phrase(template.deadline_offset_days)
     if template.deadline_kind == DeadlineKind.EVENT:
@@ -263,19 +360,27 @@ def deadline_anchor(
         ).first()
         if event is None:
             return Anchor(phrase, template.deadline_anchor.replace("_", " "))
-        return Anchor(phrase, f"{event.title} ({profile.target_cycle.name})", event.at, "ET", event.projected)
+        what = f"{event.title} ({profile.target_cycle.name})"
+        when_text = local_date(event.at, "j M Y, g:i A", ET)
+        return Anchor(phrase, what, event.at, "ET", event.projected, when_text=when_text)
     if template.deadline_kind == DeadlineKind.MILESTONE:
         anchor = related.get(template.deadline_anchor)
         if anchor is None:
             return Anchor(phrase, "the deadline of a step that is not on your pathway")
-        return Anchor(phrase, "the deadline of", anchor.due_at, "", anchor.due_projected, anchor)
+        href = (url or applicant_milestone_url()).of(anchor.template.key)
+        when_text = local_date(anchor.due_at, "j M Y, g:i A T", profile.tz)
+        return Anchor(phrase, "the deadline of", anchor.due_at, "", anchor.due_projected, anchor, href, when_text)
     if template.deadline_kind == DeadlineKind.APPLICANT:
-        return Anchor(phrase, "your graduation date", profile.graduation_date)
+        when = profile.graduation_date
+        return Anchor(phrase, "your graduation date", when, when_text=local_date(when, "j M Y"))
     return None
 
 
-def milestone_links(milestone: Milestone) -> tuple[list[Link], list[Link], dict[str, Milestone]]:
-    """Prerequisites and dependants that apply to this applicant, and the related milestones by key.
+def milestone_links(
+    milestone: Milestone, url: MilestoneURL | None = None
+) -> tuple[list[Link], list[Link], dict[str, Milestone]]:
+    """Prerequisites and dependants that apply to this applicant, and the related milestones by key,
+    each link with its `href` (the applicant's own milestone pages unless `url` says otherwise).
 
     Two queries: the template links both ways, then the applicant's milestones for every template they
     name (plus the milestone the deadline hangs from).
@@ -295,10 +400,13 @@ def milestone_links(milestone: Milestone) -> tuple[list[Link], list[Link], dict[
         )
     }
     hard = TemplatePrerequisite.Kind.HARD
-    requires = [
-        Link(related[r], kind == hard) for owner, r, kind in rows if owner == template.id and r in related
-    ]
-    needed_for = [Link(related[o], kind == hard) for o, r, kind in rows if r == template.id and o in related]
+    url = url or applicant_milestone_url()
+
+    def link(other: Milestone, kind: str) -> Link:
+        return Link(other, kind == hard, url.of(other.template.key), other.get_status_display())
+
+    requires = [link(related[r], kind) for owner, r, kind in rows if owner == template.id and r in related]
+    needed_for = [link(related[o], kind) for o, r, kind in rows if r == template.id and o in related]
     order = lambda link: link.milestone.template.order  # noqa: E731
     return (
         sorted(requires, key=order),
@@ -307,17 +415,19 @@ def milestone_links(milestone: Milestone) -> tuple[list[Link], list[Link], dict[
     )
 
 
-def evidence_context(milestone: Milestone, today: date) -> dict:
-    """The evidence recorded so far and the rule in force that judges it: one to four queries by kind."""
+def evidence_context(milestone: Milestone, today: date, season=_UNSET) -> dict:
+    """The evidence recorded so far and the rule in force that judges it: one to four queries by kind.
+    Pass the target `season` (its year) when the caller has the profile: an OET page then reads it
+    from there rather than again."""
     kind = milestone.template.evidence
     if kind == EvidenceKind.EXAM:
         exam = milestone.template.exam
-        attempts = list(milestone.attempts.all())
+        # Every attempt of the applicant counts towards the limits; this milestone's are among them, in
+        # the same order (the model's), so one query serves both.
+        every_attempt = list(ExamAttempt.objects.filter(milestone__applicant_id=milestone.applicant_id))
+        attempts = [a for a in every_attempt if a.milestone_id == milestone.pk]
         releases = list(ScoreReleaseRule.objects.all())
-        all_attempts = [
-            rule_checks.PastAttempt(a.exam, a.test_date, a.passed)
-            for a in ExamAttempt.objects.filter(milestone__applicant_id=milestone.applicant_id)
-        ]
+        all_attempts = [rule_checks.PastAttempt(a.exam, a.test_date, a.passed) for a in every_attempt]
         expected = {
             a.pk: expected_result_date(test_date=a.test_date, exam=exam, rules=releases)
             for a in attempts
@@ -334,11 +444,12 @@ def evidence_context(milestone: Milestone, today: date) -> dict:
         }
     if kind == EvidenceKind.OET:
         thresholds = list(OETThreshold.objects.all())
-        season = (
-            ApplicantProfile.objects.filter(user_id=milestone.applicant_id)
-            .values_list("target_cycle__year", flat=True)
-            .first()
-        )
+        if season is _UNSET:
+            season = (
+                ApplicantProfile.objects.filter(user_id=milestone.applicant_id)
+                .values_list("target_cycle__year", flat=True)
+                .first()
+            )
         windows = list(OETSeasonWindow.objects.filter(cycle_year=season))
         results = [
             (r, rule_checks.judge_oet_result(r, thresholds=thresholds, season=season, windows=windows))
@@ -372,13 +483,17 @@ def milestone_context(
     read_only: bool = False,
     saved: str = "",
     shared: Shared = EVERYTHING,
+    url: MilestoneURL | None = None,
 ) -> dict:
     """Everything the milestone page shows. `forms` replaces the blank forms (a refused, bound one);
-    `shared` says what an advisor may see (the template leaves out scores and notes not shared)."""
+    `shared` says what an advisor may see (the template leaves out scores and notes not shared); `url`
+    gives the links to other milestones when they are not the applicant's own pages (an advisor's)."""
     profile = ApplicantProfile.objects.select_related("target_cycle").get(user_id=milestone.applicant_id)
     now = timezone.now()
-    today = today_in(profile.tz, now)
-    requires, needed_for, related = milestone_links(milestone)
+    tz = profile.tz
+    today = today_in(tz, now)
+    url = url or applicant_milestone_url()
+    requires, needed_for, related = milestone_links(milestone, url)
     context = {
         "milestone": milestone,
         "template": milestone.template,
@@ -386,7 +501,7 @@ def milestone_context(
         "tz_name": profile.time_zone,
         "requires": requires,
         "needed_for": needed_for,
-        "anchor": deadline_anchor(milestone, profile, related),
+        "anchor": deadline_anchor(milestone, profile, related, url),
         "read_only": read_only,
         "saved": saved,
         "progress": progress_for(milestone.applicant_id),
@@ -398,12 +513,12 @@ def milestone_context(
         "source_kind": source_kind(milestone.template.source_url),
         "shared": shared,
         "comments": list(milestone.comments.all()),
-        **evidence_context(milestone, today),
+        **evidence_context(milestone, today, profile.target_cycle.year),
     }
     if milestone.due_at:
-        context["deadline"] = Deadline(
-            milestone, days_left(milestone.due_at, profile.tz, now), milestone.due_at < now
-        )
+        due_at = milestone.due_at
+        when = local_date(due_at, "l j F Y, g:i A T", tz)
+        context["deadline"] = Deadline(milestone, days_left(due_at, tz, now), due_at < now, when=when)
     if not read_only:
         evidence_form = EVIDENCE_FORMS.get(milestone.template.evidence)
         for form_class in [StatusForm, NoteForm] + ([evidence_form] if evidence_form else []):

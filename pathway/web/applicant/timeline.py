@@ -1,5 +1,8 @@
 """The pathway on a time axis, laid out on the server for an SVG the template draws (no JavaScript).
 
+Every row's display values (link, dates in words, coordinates as the SVG prints them) are built here once,
+so the template does no URL reversing, date formatting or number formatting per row.
+
 One row per dated milestone, grouped by phase; the axis runs from a month before today to the target
 cycle's residency start. Anything earlier (overdue or done long ago) sits in an "Earlier" column at the
 left edge, anything after residency start in a "Later" column at the right edge. Cycle events are
@@ -9,13 +12,16 @@ vertical lines with their labels turned upright in a header band, nudged apart w
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.urls import reverse
+from django.template.defaultfilters import floatformat
 
 from milestones.models import CycleEvent, Milestone, Phase
 from pathway.lib.times import today_in
+
+from .dashboard import Row, applicant_milestone_url, local_date
 
 RESIDENCY_START = "residency_start"
 LOOK_BACK_DAYS = 30
@@ -43,6 +49,11 @@ class Item:
     when: str  # "due" or "done"
     href: str
     edge: str = ""  # "earlier" | "later" | ""
+    projected: bool = False  # a projected deadline (a completion date never is)
+    day_text: str = ""  # "j M Y"
+    status_text: str = ""  # in the chart's tooltip: "overdue", "in progress", ...
+    status_label: str = ""  # in the list's badge: "Overdue", "In progress", ...
+    x_text: str = ""  # x as the SVG prints it, one decimal
 
     @property
     def row_top(self) -> float:
@@ -51,10 +62,6 @@ class Item:
     @property
     def text_y(self) -> float:
         return self.y + 4
-
-    @property
-    def projected(self) -> bool:
-        return self.when == "due" and self.milestone.due_projected
 
 
 @dataclass
@@ -70,6 +77,18 @@ class EventLine:
     x: float
     label_x: float
     label: str
+    when: str = ""  # the event's moment on the applicant's clock, "j M Y, g:i A T"
+    x_text: str = ""
+    label_x_text: str = ""
+
+
+@dataclass
+class ListedEvent:
+    """A cycle event in the list under the chart (every event of the cycle, in the span or not)."""
+
+    event: CycleEvent
+    at_iso: str
+    day_text: str  # "j M Y" on the applicant's clock
 
 
 @dataclass
@@ -77,6 +96,7 @@ class Tick:
     x: float
     label: str
     major: bool
+    x_text: str = ""
 
 
 @dataclass
@@ -94,7 +114,20 @@ class Timeline:
     events: list[EventLine] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
     today_x: float = 0
-    undated: list[Milestone] = field(default_factory=list)
+    undated: list[Row] = field(default_factory=list)
+    listed_events: list[ListedEvent] = field(default_factory=list)
+
+    @property
+    def start_text(self) -> str:
+        return local_date(self.start, "j M Y")
+
+    @property
+    def end_text(self) -> str:
+        return local_date(self.end, "j M Y")
+
+    @property
+    def today_x_text(self) -> str:
+        return _x_text(self.today_x)  # three uses in one place on the page: not worth a field
 
     @property
     def earlier_left(self) -> float:
@@ -153,6 +186,11 @@ class Timeline:
         return self.plot_left + (day - self.start).days / span * (self.plot_right - self.plot_left), ""
 
 
+def _x_text(x: float) -> str:
+    """A coordinate as the SVG prints it: what `|floatformat:1` gives, once rather than per use."""
+    return floatformat(x, 1)
+
+
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -174,7 +212,7 @@ def month_ticks(timeline: Timeline) -> list[Tick]:
         # A label under the "Later" heading would overlap it; the line alone still marks the month.
         if day >= timeline.start and x < timeline.plot_right - 24:
             major = day.month == 1 or not ticks
-            ticks.append(Tick(x, day.strftime("%b %Y") if major else day.strftime("%b"), major))
+            ticks.append(Tick(x, day.strftime("%b %Y") if major else day.strftime("%b"), major, _x_text(x)))
         day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
     return ticks
 
@@ -185,13 +223,20 @@ def build_timeline(
     events: list[CycleEvent],
     tz: zoneinfo.ZoneInfo,
     now: datetime,
-    href=lambda m: reverse("applicant:milestone_detail", args=[m.template.key]),
+    href: Callable[[Milestone], str] | None = None,
 ) -> Timeline:
-    """Lay out `milestones` (with templates, in pathway order) and the target cycle's `events`."""
+    """Lay out `milestones` (with templates, in pathway order) and the target cycle's `events`.
+    `href(milestone)` is the link of a row: the applicant's own milestone page unless given."""
+    if href is None:
+        url = applicant_milestone_url()
+        href = lambda m: url.of(m.template.key)  # noqa: E731
     timeline = _frame(milestones, events, tz, now)
     bottom = _place_milestones(timeline, milestones, tz, now, href)
     timeline.height = int(bottom + FOOTER)
     _place_events(timeline, events, tz)
+    timeline.listed_events = [
+        ListedEvent(event, event.at.isoformat(), local_date(event.at, "j M Y", tz)) for event in events
+    ]
     timeline.ticks = month_ticks(timeline)
     return timeline
 
@@ -218,7 +263,7 @@ def _place_milestones(timeline: Timeline, milestones, tz: zoneinfo.ZoneInfo, now
     for milestone in milestones:
         placed = milestone_day(milestone, tz)
         if placed is None:
-            timeline.undated.append(milestone)
+            timeline.undated.append(Row(milestone, href(milestone), milestone.get_status_display()))
             continue
         if milestone.template.phase != current_phase:
             current_phase = milestone.template.phase
@@ -240,7 +285,23 @@ def _item(
         status = "overdue"
     x, edge = timeline.x_of(day)
     title = shorten(milestone.template.title, LABEL_CHARS)
-    return Item(milestone, day, x, y, status, title, when, href(milestone), edge)
+    shown = "Overdue" if status == "overdue" else milestone.get_status_display()
+    return Item(
+        milestone,
+        day,
+        x,
+        y,
+        status,
+        title,
+        when,
+        href(milestone),
+        edge,
+        projected=when == "due" and milestone.due_projected,
+        day_text=local_date(day, "j M Y"),
+        status_text=shown.lower(),
+        status_label=shown,
+        x_text=_x_text(x),
+    )
 
 
 def _place_events(timeline: Timeline, events: list[CycleEvent], tz: zoneinfo.ZoneInfo) -> None:
@@ -253,4 +314,6 @@ def _place_events(timeline: Timeline, events: list[CycleEvent], tz: zoneinfo.Zon
         x, _ = timeline.x_of(day)
         label_x = max(x, previous_label_x + EVENT_LABEL_GAP)
         previous_label_x = label_x
-        timeline.events.append(EventLine(event, day, x, label_x, shorten(event.title, EVENT_LABEL_CHARS)))
+        label = shorten(event.title, EVENT_LABEL_CHARS)
+        when = local_date(event.at, "j M Y, g:i A T", tz)
+        timeline.events.append(EventLine(event, day, x, label_x, label, when, _x_text(x), _x_text(label_x)))

@@ -146,7 +146,7 @@ def timeline(request):
         milestones = list(Milestone.objects.of_applicant(request.user).order_by("template__order"))
         events = list(CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"))
         chart = build_timeline(milestones=milestones, events=events, tz=profile.tz, now=now)
-        context = {"profile": profile, "tz_name": profile.time_zone, "timeline": chart, "events": events}
+        context = {"profile": profile, "tz_name": profile.time_zone, "timeline": chart}
         html = render_to_string("applicant/timeline.html#body", context)
         return html, next_moment(now, [m.due_at for m in milestones] + [e.at for e in events])
 
