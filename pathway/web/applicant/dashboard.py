@@ -20,22 +20,17 @@ from milestones.audience import for_audience
 from milestones.guidance import render_guidance
 from milestones.models import (
     ApplicantProfile,
-    AttemptLimit,
-    CycleEvent,
     DeadlineKind,
     EvidenceKind,
     ExamAttempt,
     Milestone,
-    OETSeasonWindow,
-    OETThreshold,
-    PassingStandard,
     Phase,
-    ScoreReleaseRule,
     TemplatePrerequisite,
     USCEEntry,
 )
 from milestones.projections import expected_result_date, usce_months_by_kind, usce_planned_months
 from milestones.reachability import judge_reachability
+from milestones.reference import ReferenceData, reference_data
 from milestones.risks import RED, is_task, pathway_risks
 from milestones.sources import source_kind
 from milestones.versions import PageState
@@ -137,9 +132,12 @@ def progress_for(applicant) -> Progress:
 # --- Dashboard ------------------------------------------------------------------------------------
 
 
-def dashboard_context(*, applicant, profile=_UNSET, now: datetime | None = None) -> dict:
+def dashboard_context(
+    *, applicant, profile=_UNSET, now: datetime | None = None, reference: ReferenceData | None = None
+) -> dict:
     """Everything the dashboard shows: progress, the next deadlines, what is overdue, and the risks.
-    Pass the `profile` when the caller has it (None: the applicant has none yet)."""
+    Pass the `profile` when the caller has it (None: the applicant has none yet), and the `reference`
+    snapshot (milestones/reference.py) when the caller read its stamp."""
     if profile is _UNSET:
         profile = profile_of(applicant)
     milestones = list(Milestone.objects.of_applicant(applicant).order_by("template__order"))
@@ -147,10 +145,14 @@ def dashboard_context(*, applicant, profile=_UNSET, now: datetime | None = None)
     if profile is None:
         return context
     overdue, upcoming = _deadlines(milestones, profile.tz, now or timezone.now())
-    red, amber = _risks_by_severity(pathway_risks(applicant=applicant, milestones=milestones, profile=profile))
+    reference = reference or reference_data()
+    risks = pathway_risks(applicant=applicant, milestones=milestones, profile=profile, reference=reference)
+    red, amber = _risks_by_severity(risks)
     context.update(
         tz_name=profile.time_zone,
-        reachability=judge_reachability(applicant=applicant, milestones=milestones, profile=profile),
+        reachability=judge_reachability(
+            applicant=applicant, milestones=milestones, profile=profile, reference=reference
+        ),
         contingencies=[m for m in milestones if m.template.contingency],
         overdue=overdue,
         overdue_groups=_by_phase(overdue),
@@ -173,7 +175,11 @@ def dashboard_content(request, *, applicant, state: PageState, variant: str = ""
     """
 
     def build(now: datetime):
-        context = context_of(now) if context_of else dashboard_context(applicant=applicant, now=now)
+        if context_of:
+            context = context_of(now)
+        else:
+            reference = reference_data(state.reference_stamp)
+            context = dashboard_context(applicant=applicant, now=now, reference=reference)
         context.update(csrf_context())
         html = render_to_string("applicant/dashboard.html#body", context)
         return html, next_moment(now, (m.due_at for m in context["milestones"]))
@@ -253,14 +259,15 @@ def offset_phrase(days: int) -> str:
 
 
 def deadline_anchor(
-    milestone: Milestone, profile: ApplicantProfile, related: dict[str, Milestone]
+    milestone: Milestone,
+    profile: ApplicantProfile,
+    related: dict[str, Milestone],
+    reference: ReferenceData | None = None,
 ) -> Anchor | None:
     template = milestone.template
     phrase = offset_phrase(template.deadline_offset_days)
     if template.deadline_kind == DeadlineKind.EVENT:
-        event = CycleEvent.objects.filter(
-            cycle_id=profile.target_cycle_id, key=template.deadline_anchor
-        ).first()
+        event = (reference or reference_data()).event(profile.target_cycle_id, template.deadline_anchor)
         if event is None:
             return Anchor(phrase, template.deadline_anchor.replace("_", " "))
         return Anchor(phrase, f"{event.title} ({profile.target_cycle.name})", event.at, "ET", event.projected)
@@ -274,18 +281,16 @@ def deadline_anchor(
     return None
 
 
-def milestone_links(milestone: Milestone) -> tuple[list[Link], list[Link], dict[str, Milestone]]:
+def milestone_links(
+    milestone: Milestone, reference: ReferenceData | None = None
+) -> tuple[list[Link], list[Link], dict[str, Milestone]]:
     """Prerequisites and dependants that apply to this applicant, and the related milestones by key.
 
-    Two queries: the template links both ways, then the applicant's milestones for every template they
-    name (plus the milestone the deadline hangs from).
+    One query: the applicant's milestones for every template the links name (plus the milestone the
+    deadline hangs from); the template links both ways come from the reference snapshot.
     """
     template = milestone.template
-    rows = list(
-        TemplatePrerequisite.objects.filter(Q(template=template) | Q(requires=template)).values_list(
-            "template_id", "requires_id", "kind"
-        )
-    )
+    rows = (reference or reference_data()).links_of(template.id)
     ids = {requires if owner == template.id else owner for owner, requires, _ in rows}
     anchor_keys = [template.deadline_anchor] if template.deadline_kind == DeadlineKind.MILESTONE else []
     related = {
@@ -307,17 +312,21 @@ def milestone_links(milestone: Milestone) -> tuple[list[Link], list[Link], dict[
     )
 
 
-def evidence_context(milestone: Milestone, today: date) -> dict:
-    """The evidence recorded so far and the rule in force that judges it: one to four queries by kind."""
+def evidence_context(
+    milestone: Milestone, today: date, *, reference: ReferenceData | None = None, season=_UNSET
+) -> dict:
+    """The evidence recorded so far and the rule in force that judges it: one query or two by kind (the
+    rules come from the `reference` snapshot). `season`: the applicant's target Match year, when the
+    caller has it."""
     kind = milestone.template.evidence
+    reference = reference or reference_data()
     if kind == EvidenceKind.EXAM:
         exam = milestone.template.exam
-        attempts = list(milestone.attempts.all())
-        releases = list(ScoreReleaseRule.objects.all())
-        all_attempts = [
-            rule_checks.PastAttempt(a.exam, a.test_date, a.passed)
-            for a in ExamAttempt.objects.filter(milestone__applicant_id=milestone.applicant_id)
-        ]
+        # Every attempt at every Step counts towards the limits; this Step's are among them.
+        every = list(ExamAttempt.objects.filter(milestone__applicant_id=milestone.applicant_id))
+        attempts = [a for a in every if a.milestone_id == milestone.pk]
+        releases = reference.score_release_rules
+        all_attempts = [rule_checks.PastAttempt(a.exam, a.test_date, a.passed) for a in every]
         expected = {
             a.pk: expected_result_date(test_date=a.test_date, exam=exam, rules=releases)
             for a in attempts
@@ -326,20 +335,21 @@ def evidence_context(milestone: Milestone, today: date) -> dict:
         return {
             "attempts": [(a, expected.get(a.pk)) for a in attempts],
             "standard": rule_checks.standard_in_force(
-                exam=exam, day=today, standards=list(PassingStandard.objects.filter(exam=exam))
+                exam=exam, day=today, standards=reference.standards_of(exam)
             ),
             "attempts_left": rule_checks.attempts_left(
-                exam=exam, attempts=all_attempts, day=today, limits=list(AttemptLimit.objects.all())
+                exam=exam, attempts=all_attempts, day=today, limits=reference.attempt_limits
             ),
         }
     if kind == EvidenceKind.OET:
-        thresholds = list(OETThreshold.objects.all())
-        season = (
-            ApplicantProfile.objects.filter(user_id=milestone.applicant_id)
-            .values_list("target_cycle__year", flat=True)
-            .first()
-        )
-        windows = list(OETSeasonWindow.objects.filter(cycle_year=season))
+        thresholds = reference.oet_thresholds
+        if season is _UNSET:
+            season = (
+                ApplicantProfile.objects.filter(user_id=milestone.applicant_id)
+                .values_list("target_cycle__year", flat=True)
+                .first()
+            )
+        windows = reference.oet_windows_of(season)
         results = [
             (r, rule_checks.judge_oet_result(r, thresholds=thresholds, season=season, windows=windows))
             for r in milestone.oet_results.all()
@@ -378,7 +388,8 @@ def milestone_context(
     profile = ApplicantProfile.objects.select_related("target_cycle").get(user_id=milestone.applicant_id)
     now = timezone.now()
     today = today_in(profile.tz, now)
-    requires, needed_for, related = milestone_links(milestone)
+    reference = reference_data()
+    requires, needed_for, related = milestone_links(milestone, reference)
     context = {
         "milestone": milestone,
         "template": milestone.template,
@@ -386,7 +397,7 @@ def milestone_context(
         "tz_name": profile.time_zone,
         "requires": requires,
         "needed_for": needed_for,
-        "anchor": deadline_anchor(milestone, profile, related),
+        "anchor": deadline_anchor(milestone, profile, related, reference),
         "read_only": read_only,
         "saved": saved,
         "progress": progress_for(milestone.applicant_id),
@@ -394,11 +405,12 @@ def milestone_context(
             for_audience(milestone.template.guidance, is_img=profile.is_img),
             season=profile.target_cycle.year,
             today=today,
+            reference=reference,
         ),
         "source_kind": source_kind(milestone.template.source_url),
         "shared": shared,
         "comments": list(milestone.comments.all()),
-        **evidence_context(milestone, today),
+        **evidence_context(milestone, today, reference=reference, season=profile.target_cycle.year),
     }
     if milestone.due_at:
         context["deadline"] = Deadline(
