@@ -130,7 +130,7 @@ def pathway_risks(
         if rol is not None:
             rules = (reference.score_release_rules, (thresholds, windows))
             risks += _img_gate(by_key, rol.at, today, profile, rules, evidence)
-    risks += _travel_ban_risks(profile, milestones, today, reference.travel_bans)
+    risks += _travel_ban_risks(profile, milestones, today, reference)
     return sorted(risks, key=lambda r: r.severity != RED)
 
 
@@ -140,9 +140,9 @@ ROUTE_VISA_CLASSES = {"J1": ("J",), "H1B": ("H", "B")}
 ROUTE_MILESTONE = {"J1": "visa_j1", "H1B": "visa_h1b"}
 
 
-def _travel_ban_risks(profile, milestones, today: date, bans) -> list[Risk]:
-    """Audit D3: a nationality on the travel-ban list bars the visa the chosen route needs. `bans`: the
-    TravelBanCountry rows in their default order (by country, then date in force)."""
+def _travel_ban_risks(profile, milestones, today: date, reference: ReferenceData) -> list[Risk]:
+    """Audit D3: a nationality on the travel-ban list bars the visa the chosen route needs (the bans read
+    only for an applicant who needs a visa and gave a nationality)."""
     needed = ROUTE_VISA_CLASSES.get(profile.visa_route, ())
     if not (profile.needs_visa and profile.nationality.strip() and needed):
         return []
@@ -151,7 +151,7 @@ def _travel_ban_risks(profile, milestones, today: date, bans) -> list[Risk]:
     ban = next(
         (
             b
-            for b in bans
+            for b in reference.travel_bans  # by country, then date in force: the earliest ban first
             if b.country.upper() == country
             and b.in_force_from <= today
             and (b.in_force_to is None or b.in_force_to >= today)

@@ -108,5 +108,6 @@ def test_it_runs_a_constant_number_of_queries(planned_applicant, milestone_of):
             pathway_risks(applicant=user)
         counts.append(len(ctx.captured_queries))
 
-    # The reference stamp, the profile, the milestones, their attempts and the OET results.
-    assert counts[0] == counts[1] <= 5
+    # The reference stamp, the profile, the milestones, their attempts and the OET results. On SQLite a
+    # snapshot built inside a transaction (the test's) is not kept, so the rule tables are read again.
+    assert counts[0] == counts[1] <= (5 if connection.vendor == "postgresql" else 11)
