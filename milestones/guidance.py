@@ -22,7 +22,8 @@ from datetime import date
 from pathway.lib.times import ET
 
 from . import rules as rule_checks
-from .models import CycleEvent, OETSeasonWindow, PassingStandard, PathwaySeason, TravelBanCountry, VisaRule
+from .models import TravelBanCountry
+from .reference import ReferenceData, reference_data
 
 PLACEHOLDER = re.compile(r"\[\[([a-z_]+)(?::([a-z0-9_]+))?\]\]")
 NOT_ON_FILE = "(not on file)"
@@ -35,24 +36,22 @@ def checked(row) -> str:
     return f"({'; '.join(parts)})"
 
 
-def _oet_window(_arg, season: int, today: date) -> str:
-    window = OETSeasonWindow.objects.filter(cycle_year=season).first()
+def _oet_window(_arg, season: int, today: date, ref: ReferenceData) -> str:
+    window = next(iter(ref.oet_windows_of(season)), None)
     if window is None:
         return NOT_ON_FILE
     return f"for the {season} Match, tests taken on or after {window.tests_from:%-d %b %Y} {checked(window)}"
 
 
-def _event(key, season: int, today: date) -> str:
-    event = CycleEvent.objects.filter(cycle__year=season, key=key).first()
+def _event(key, season: int, today: date, ref: ReferenceData) -> str:
+    event = ref.event_of_year(season, key)
     if event is None:
         return NOT_ON_FILE
     return f"{event.at.astimezone(ET):%a %-d %b %Y, %-I:%M %p} ET {checked(event)}"
 
 
-def _passing(exam, season: int, today: date) -> str:
-    standard = rule_checks.standard_in_force(
-        exam=exam, day=today, standards=list(PassingStandard.objects.all())
-    )
+def _passing(exam, season: int, today: date, ref: ReferenceData) -> str:
+    standard = rule_checks.standard_in_force(exam=exam, day=today, standards=ref.passing_standards)
     if standard is None:
         return NOT_ON_FILE
     if standard.pass_fail_only:
@@ -60,16 +59,16 @@ def _passing(exam, season: int, today: date) -> str:
     return f"{standard.min_score} for tests from {standard.effective_from:%-d %b %Y} {checked(standard)}"
 
 
-def _visa(key, season: int, today: date) -> str:
-    rule = VisaRule.objects.filter(key=key).first()
+def _visa(key, season: int, today: date, ref: ReferenceData) -> str:
+    rule = ref.visa_rules.get(key)
     if rule is None:
         return NOT_ON_FILE
     term = f"; initial term to {rule.initial_term_to:%-d %b %Y}" if rule.initial_term_to else ""
     return f"{rule.summary} (in force from {rule.in_force_from:%-d %b %Y}{term}) {checked(rule)}"
 
 
-def _travel_ban(_arg, season: int, today: date) -> str:
-    rows = [r for r in TravelBanCountry.objects.all() if r.in_force_from <= today and not r.in_force_to]
+def _travel_ban(_arg, season: int, today: date, ref: ReferenceData) -> str:
+    rows = [r for r in ref.travel_bans if r.in_force_from <= today and not r.in_force_to]
     if not rows:
         return NOT_ON_FILE
     levels = []
@@ -81,8 +80,8 @@ def _travel_ban(_arg, season: int, today: date) -> str:
     return f"{'; '.join(levels)} (in force from {since:%-d %b %Y}) {checked(rows[0])}"
 
 
-def _pathway_season(_arg, season: int, today: date) -> str:
-    row = PathwaySeason.objects.filter(cycle_year=season).first()
+def _pathway_season(_arg, season: int, today: date, ref: ReferenceData) -> str:
+    row = ref.pathway_seasons.get(season)
     if row is None:
         return NOT_ON_FILE
     window = (
@@ -104,11 +103,17 @@ RESOLVERS = {
 }
 
 
-def render_guidance(text: str, *, season: int, today: date) -> str:
-    """`text` with every placeholder replaced by its row's value and status, for the `season` Match."""
+def render_guidance(text: str, *, season: int, today: date, reference: ReferenceData | None = None) -> str:
+    """`text` with every placeholder replaced by its row's value and status, for the `season` Match.
+    The rows come from the `reference` snapshot (read when needed and not given)."""
+    refs: list[ReferenceData] = [reference] if reference is not None else []
 
     def replace(match: re.Match) -> str:
         resolver = RESOLVERS.get(match.group(1))
-        return resolver(match.group(2), season, today) if resolver else NOT_ON_FILE
+        if resolver is None:
+            return NOT_ON_FILE
+        if not refs:
+            refs.append(reference_data())
+        return resolver(match.group(2), season, today, refs[0])
 
     return PLACEHOLDER.sub(replace, text)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from .models import ScoreReleaseRule
+from .reference import reference_data
 from .rules import ALL_EXAMS, in_force
 
 # An average month, so a 1 Jan - 31 Mar elective counts as about 3 months whatever the month lengths.
@@ -22,7 +23,7 @@ DAYS_PER_MONTH = 365.25 / 12
 def release_rule(
     *, exam: str, day: date, rules: Sequence[ScoreReleaseRule] | None = None
 ) -> ScoreReleaseRule:
-    rows = rules if rules is not None else list(ScoreReleaseRule.objects.in_force_on(day))
+    rows = rules if rules is not None else reference_data().score_release_rules
     # Without a row (fresh database before load_pathway) fall back to the model defaults rather than
     # failing a dashboard: 28/56 days, Wednesday, and no blackout weeks.
     return in_force(rows, day, exam=exam) or in_force(rows, day, exam=ALL_EXAMS) or ScoreReleaseRule()

@@ -8,7 +8,8 @@ that are still open; done, waived and non-applicable steps take no time.
 
 The chain assumes independent steps run side by side, so it is the *quickest* plan: when even that misses
 the deadline the Match is surely out of reach, and we never tell someone they cannot make it when they
-could. Read in a fixed number of queries.
+could. Read in a fixed number of queries; the events and links come from the reference snapshot
+(milestones/reference.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from django.utils import timezone
 
 from pathway.lib.times import et_date
 
-from .models import ApplicantProfile, CycleEvent, DeadlineKind, MatchCycle, Milestone, TemplatePrerequisite
+from .models import ApplicantProfile, DeadlineKind, MatchCycle, Milestone
+from .reference import ReferenceData, reference_data
 
 # The event the verdict is about (part of the data's API, like risks.ROL_EVENT).
 GATE_EVENT = "nrmp_rol_deadline"
@@ -39,27 +41,33 @@ class Verdict:
 
 
 def judge_reachability(
-    *, applicant, milestones=None, today: date | None = None, profile=None
+    *,
+    applicant,
+    milestones=None,
+    today: date | None = None,
+    profile=None,
+    reference: ReferenceData | None = None,
 ) -> Verdict | None:
     """The verdict on the applicant's target Match; None without a profile or a gate to judge. Pass the
-    `profile` (with its target cycle) when the caller has it."""
+    `profile` (with its target cycle) and the `reference` snapshot when the caller has them."""
     if profile is None:
         profile = ApplicantProfile.objects.select_related("target_cycle").filter(user=applicant).first()
     if profile is None:
         return None
     if milestones is None:
         milestones = Milestone.objects.of_applicant(applicant)
+    reference = reference or reference_data()
     gate_events = {
         event.cycle.year: event
-        for event in CycleEvent.objects.filter(key=GATE_EVENT, cycle__year__gte=profile.target_cycle.year)
-        .select_related("cycle")
-        .order_by("cycle__year")
+        for event in reference.events_named(GATE_EVENT)
+        if event.cycle.year >= profile.target_cycle.year
     }
     return verdict_for(
         profile=profile,
         milestones=milestones,
         gate_events=gate_events,
         today=today or et_date(timezone.now()),
+        links=reference.hard_prerequisites,
     )
 
 
@@ -105,14 +113,9 @@ def _due_by_gate(template) -> bool:
     )
 
 
-def hard_prerequisites() -> dict[str, list[str]]:
-    """template key -> the keys of its hard prerequisites (one query)."""
-    links: dict[str, list[str]] = {}
-    for template, requires in TemplatePrerequisite.objects.filter(
-        kind=TemplatePrerequisite.Kind.HARD
-    ).values_list("template__key", "requires__key"):
-        links.setdefault(template, []).append(requires)
-    return links
+def hard_prerequisites():
+    """template key -> the keys of its hard prerequisites (from the reference snapshot)."""
+    return reference_data().hard_prerequisites
 
 
 def _quickest(key: str, by_key: dict[str, Milestone], links: dict[str, list[str]]) -> tuple[int, list[str]]:

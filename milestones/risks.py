@@ -1,35 +1,25 @@
 """Risks on an applicant's pathway: one service shared by the dashboard, the API and the reminders.
 
-It reads everything it needs in a fixed number of queries (profile, events, milestones with their
-evidence prefetched, rule tables) and then judges in Python, so a long pathway costs no more queries
-than a short one.
+It reads everything it needs in a fixed number of queries (profile, milestones, their evidence as plain
+rows grouped by milestone) and then judges in Python, so a long pathway costs no more queries than a short
+one. Rule tables, prerequisite links and cycle events come from the process's reference snapshot
+(milestones/reference.py): no query while the reference data is unchanged.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
-from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from pathway.lib.times import et_date
 
 from . import rules as rule_checks
-from .models import (
-    ApplicantProfile,
-    AttemptLimit,
-    CycleEvent,
-    DeadlineKind,
-    Exam,
-    Milestone,
-    OETSeasonWindow,
-    OETThreshold,
-    ScoreReleaseRule,
-    TemplatePrerequisite,
-    TravelBanCountry,
-)
+from .models import ApplicantProfile, DeadlineKind, Exam, ExamAttempt, Milestone, OETResult
 from .projections import expected_result_date, latest_test_date
+from .reference import ReferenceData, reference_data
 
 # Keys of §10/§11 the gate is about (part of the API, so literal here is fine).
 ROL_EVENT = "nrmp_rol_deadline"
@@ -52,11 +42,57 @@ def _fmt(day: date | datetime) -> str:
     return f"{day:%a %-d %b %Y}"
 
 
-def pathway_risks(*, applicant, milestones=None, profile=None) -> list[Risk]:
+class OETScores(NamedTuple):
+    """An OET result as the rules judge it (rule_checks.judge_oet_result reads these attributes)."""
+
+    test_date: date
+    listening: int
+    reading: int
+    speaking: int
+    writing: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Exam attempts and OET results by milestone id, in test-date order: plain rows, not model
+    instances, read in one grouped query each (and only when a judgement needs them)."""
+
+    attempts: dict[int, list[rule_checks.PastAttempt]] = field(default_factory=dict)
+    oet_results: dict[int, list[OETScores]] = field(default_factory=dict)
+
+    def attempts_of(self, milestone) -> list[rule_checks.PastAttempt]:
+        return self.attempts.get(milestone.pk, []) if milestone is not None else []
+
+    def oet_results_of(self, milestone) -> list[OETScores]:
+        return self.oet_results.get(milestone.pk, []) if milestone is not None else []
+
+
+def read_evidence(*, attempts_of=(), oet_results_of=()) -> Evidence:
+    """The exam attempts of the milestones `attempts_of` and the OET results of `oet_results_of`: at
+    most two queries, none for an empty list."""
+    attempts: dict[int, list[rule_checks.PastAttempt]] = {}
+    if ids := [m.pk for m in attempts_of]:
+        rows = ExamAttempt.objects.filter(milestone_id__in=ids).order_by("test_date", "pk")
+        for pk, exam, test_date, passed in rows.values_list("milestone_id", "exam", "test_date", "passed"):
+            attempts.setdefault(pk, []).append(rule_checks.PastAttempt(exam, test_date, passed))
+    results: dict[int, list[OETScores]] = {}
+    if ids := [m.pk for m in oet_results_of]:
+        rows = OETResult.objects.filter(milestone_id__in=ids).order_by("test_date", "pk")
+        for pk, *scores in rows.values_list(
+            "milestone_id", "test_date", "listening", "reading", "speaking", "writing"
+        ):
+            results.setdefault(pk, []).append(OETScores(*scores))
+    return Evidence(attempts, results)
+
+
+def pathway_risks(
+    *, applicant, milestones=None, profile=None, reference: ReferenceData | None = None
+) -> list[Risk]:
     """Every risk on the applicant's pathway, red ones first.
 
     `milestones` and `profile` (with its target cycle) may be passed when the caller already loaded
-    them; the evidence is prefetched here either way.
+    them, and the `reference` snapshot when the caller has it (milestones/reference.py); the evidence is
+    read here either way.
     """
     if profile is None:
         profile = ApplicantProfile.objects.select_related("target_cycle").filter(user=applicant).first()
@@ -64,18 +100,22 @@ def pathway_risks(*, applicant, milestones=None, profile=None) -> list[Risk]:
         return []
     if milestones is None:
         milestones = Milestone.objects.of_applicant(applicant)
+    reference = reference or reference_data()
     milestones = [m for m in milestones if m.is_applicable]
-    prefetch_related_objects(milestones, "attempts", "oet_results")
     by_key = {m.template.key: m for m in milestones}
     now = timezone.now()
     today = et_date(now)
-    limits = list(AttemptLimit.objects.all())
-    releases = list(ScoreReleaseRule.objects.all())
-    attempts = [
-        rule_checks.PastAttempt(a.exam, a.test_date, a.passed) for m in milestones for a in m.attempts.all()
-    ]
+    oet = by_key.get(OET) if profile.is_img else None
+    # Attempts count across every Step, so all of them when any exam step is still open.
+    exams_open = any(m.is_open and (m.template.exam or m.template.key == STEP2CK) for m in milestones)
+    evidence = read_evidence(
+        attempts_of=milestones if exams_open else (),
+        oet_results_of=[oet] if oet is not None and oet.is_open else (),
+    )
+    limits = reference.attempt_limits
+    attempts = [a for m in milestones for a in evidence.attempts_of(m)]
 
-    risks = _order_risks(by_key)
+    risks = _order_risks(by_key, reference.hard_links)
     for milestone in milestones:
         if milestone.is_open and milestone.due_at and milestone.due_at < now and is_task(milestone.template):
             risks.append(_overdue_risk(milestone))
@@ -83,17 +123,14 @@ def pathway_risks(*, applicant, milestones=None, profile=None) -> list[Risk]:
             risks += _attempt_risks(milestone, attempts, today, limits)
 
     if profile.is_img:
-        rol = (
-            CycleEvent.objects.filter(cycle=profile.target_cycle, key=ROL_EVENT)
-            .values_list("at", flat=True)
-            .first()
-        )
-        thresholds = list(OETThreshold.objects.all())
-        windows = list(OETSeasonWindow.objects.filter(cycle_year=profile.target_cycle.year))
-        risks += _oet_window_risks(by_key.get(OET), profile, thresholds, windows)
+        rol = reference.event(profile.target_cycle_id, ROL_EVENT)
+        thresholds = reference.oet_thresholds
+        windows = reference.oet_windows_of(profile.target_cycle.year)
+        risks += _oet_window_risks(oet, profile, thresholds, windows, evidence)
         if rol is not None:
-            risks += _img_gate(by_key, rol, today, profile, releases, (thresholds, windows))
-    risks += _travel_ban_risks(profile, milestones, today)
+            rules = (reference.score_release_rules, (thresholds, windows))
+            risks += _img_gate(by_key, rol.at, today, profile, rules, evidence)
+    risks += _travel_ban_risks(profile, milestones, today, reference)
     return sorted(risks, key=lambda r: r.severity != RED)
 
 
@@ -103,16 +140,23 @@ ROUTE_VISA_CLASSES = {"J1": ("J",), "H1B": ("H", "B")}
 ROUTE_MILESTONE = {"J1": "visa_j1", "H1B": "visa_h1b"}
 
 
-def _travel_ban_risks(profile, milestones, today: date) -> list[Risk]:
-    """Audit D3: a nationality on the travel-ban list bars the visa the chosen route needs."""
+def _travel_ban_risks(profile, milestones, today: date, reference: ReferenceData) -> list[Risk]:
+    """Audit D3: a nationality on the travel-ban list bars the visa the chosen route needs (the bans read
+    only for an applicant who needs a visa and gave a nationality)."""
     needed = ROUTE_VISA_CLASSES.get(profile.visa_route, ())
     if not (profile.needs_visa and profile.nationality.strip() and needed):
         return []
     visa = next((m for m in milestones if m.template.key == ROUTE_MILESTONE.get(profile.visa_route)), None)
-    ban = (
-        TravelBanCountry.objects.filter(country__iexact=profile.nationality.strip(), in_force_from__lte=today)
-        .filter(Q(in_force_to__isnull=True) | Q(in_force_to__gte=today))
-        .first()
+    country = profile.nationality.strip().upper()  # as the database's case-insensitive match
+    ban = next(
+        (
+            b
+            for b in reference.travel_bans  # by country, then date in force: the earliest ban first
+            if b.country.upper() == country
+            and b.in_force_from <= today
+            and (b.in_force_to is None or b.in_force_to >= today)
+        ),
+        None,
     )
     if visa is None or ban is None or not (blocked := [c for c in needed if c in ban.visa_classes]):
         return []
@@ -137,7 +181,7 @@ def _travel_ban_risks(profile, milestones, today: date) -> list[Risk]:
     ]
 
 
-def _oet_window_risks(oet, profile, thresholds, windows) -> list[Risk]:
+def _oet_window_risks(oet, profile, thresholds, windows, evidence: Evidence) -> list[Risk]:
     """Audit D1: a recorded OET that meets the scores but was taken before the target season's window."""
     if oet is None or not oet.is_open:
         return []
@@ -147,7 +191,7 @@ def _oet_window_risks(oet, profile, thresholds, windows) -> list[Risk]:
         return []
     early = [
         r
-        for r in oet.oet_results.all()
+        for r in evidence.oet_results_of(oet)
         if rule_checks.judge_oet_result(r, thresholds=thresholds).passed and r.test_date < window.tests_from
     ]
     if not early:
@@ -171,12 +215,10 @@ def is_task(template) -> bool:
     return not template.contingency and template.deadline_kind != DeadlineKind.APPLICANT
 
 
-def _order_risks(by_key: dict[str, Milestone]) -> list[Risk]:
+def _order_risks(by_key: dict[str, Milestone], links) -> list[Risk]:
     """Impossible plans: an open step due before one of its open hard prerequisites is due (the H-1B
-    path's Step 3 in January, its ECFMG certificate in July). One query for the links."""
-    links = TemplatePrerequisite.objects.filter(kind=TemplatePrerequisite.Kind.HARD).values_list(
-        "template__key", "requires__key"
-    )
+    path's Step 3 in January, its ECFMG certificate in July). `links`: (template key, required key) of
+    the hard prerequisite links."""
     risks = []
     for key, required in links:
         step, before = by_key.get(key), by_key.get(required)
@@ -262,25 +304,28 @@ def _gate_risk(key: str, what: str, finish: str, rol: datetime, profile, action:
     )
 
 
-def _img_gate(by_key, rol: datetime, today: date, profile, releases, oet_rules) -> list[Risk]:
+def _img_gate(by_key, rol: datetime, today: date, profile, rules, evidence: Evidence) -> list[Risk]:
     """Domain §11.5 #2: Step 2 CK, OET or the Pathway projected to finish after the ROL deadline.
 
     Each of the three is judged on its own, except the Pathway: ECFMG accepts it only once the OET
-    pass reached them, so a late OET makes the Pathway late too.
+    pass reached them, so a late OET makes the Pathway late too. `rules`: (score release rules,
+    (OET thresholds, OET windows)); `evidence`: the attempts of Step 2 CK and the results of OET.
     """
+    releases, oet_rules = rules
     rol_day = et_date(rol)
-    risks = _step2ck_gate(by_key.get(STEP2CK), rol, rol_day, today, profile, releases)
-    oet_risks = _oet_gate(by_key.get(OET), rol, rol_day, today, profile, oet_rules)
+    step2, oet = by_key.get(STEP2CK), by_key.get(OET)
+    risks = _step2ck_gate(step2, evidence.attempts_of(step2), rol, rol_day, today, profile, releases)
+    oet_risks = _oet_gate(oet, evidence.oet_results_of(oet), rol, rol_day, today, profile, oet_rules)
     risks += oet_risks
     risks += _pathway_gate(by_key.get(PATHWAY), rol, rol_day, today, profile, oet_late=bool(oet_risks))
     return risks
 
 
-def _step2ck_gate(step2, rol: datetime, rol_day: date, today: date, profile, releases) -> list[Risk]:
-    """A pending result expected after the ROL deadline, or no test date left that reports in time."""
+def _step2ck_gate(step2, tries, rol: datetime, rol_day: date, today: date, profile, releases) -> list[Risk]:
+    """A pending result expected after the ROL deadline, or no test date left that reports in time.
+    `tries`: the Step 2 CK attempts, in test-date order."""
     if step2 is None or not step2.is_open:
         return []
-    tries = list(step2.attempts.all())
     if any(a.passed for a in tries):
         return []
     pending = [a for a in tries if a.passed is None]
@@ -313,7 +358,7 @@ def _step2ck_gate(step2, rol: datetime, rol_day: date, today: date, profile, rel
     ]
 
 
-def _oet_gate(oet, rol: datetime, rol_day: date, today: date, profile, oet_rules) -> list[Risk]:
+def _oet_gate(oet, results, rol: datetime, rol_day: date, today: date, profile, oet_rules) -> list[Risk]:
     """No OET pass (inside the season's window) yet and the recommended last sitting is past."""
     if oet is None or not oet.is_open:
         return []
@@ -321,7 +366,7 @@ def _oet_gate(oet, rol: datetime, rol_day: date, today: date, profile, oet_rules
     season = profile.target_cycle.year
     passed = any(
         rule_checks.judge_oet_result(r, thresholds=thresholds, season=season, windows=windows).passed
-        for r in oet.oet_results.all()
+        for r in results
     )
     # ECFMG's advice: sit OET by the last December date so scores are processed before the ROL
     # deadline; how long OET takes is unverified, so that recommended date is the projection.
@@ -388,28 +433,28 @@ class CohortContext:
     events: dict  # (cycle year, event key) -> CycleEvent
     gate_events: dict  # cycle year -> the rank order list deadline event
     links: dict
-    releases: list
-    thresholds: list
-    windows: list
+    releases: tuple
+    thresholds: tuple
+    windows: tuple
+    evidence: Evidence = Evidence()
 
 
-def cohort_context(now: datetime | None = None) -> CohortContext:
-    from .reachability import GATE_EVENT, hard_prerequisites
+def cohort_context(now: datetime | None = None, reference: ReferenceData | None = None) -> CohortContext:
+    from .reachability import GATE_EVENT
 
+    reference = reference or reference_data()
+    keys = {ERAS_OPEN_EVENT, ROL_EVENT, MATCH_WEEK_START, MATCH_DAY, GATE_EVENT}
     events = {
-        (e.cycle.year, e.key): e
-        for e in CycleEvent.objects.filter(
-            key__in=[ERAS_OPEN_EVENT, ROL_EVENT, MATCH_WEEK_START, MATCH_DAY, GATE_EVENT]
-        ).select_related("cycle")
+        (e.cycle.year, e.key): e for events in reference.events.values() for e in events if e.key in keys
     }
     return CohortContext(
         now=now or timezone.now(),
         events=events,
         gate_events={year: e for (year, key), e in events.items() if key == GATE_EVENT},
-        links=hard_prerequisites(),
-        releases=list(ScoreReleaseRule.objects.all()),
-        thresholds=list(OETThreshold.objects.all()),
-        windows=list(OETSeasonWindow.objects.all()),
+        links=reference.hard_prerequisites,
+        releases=reference.score_release_rules,
+        thresholds=reference.oet_thresholds,
+        windows=reference.oet_windows,
     )
 
 
@@ -437,8 +482,12 @@ def cohort_risks(
     rows: dict[int, list[Milestone]] = {pk: [] for pk in profiles}
     for milestone in Milestone.objects.applicable().filter(applicant_id__in=list(profiles)).select_related("template"):
         rows[milestone.applicant_id].append(milestone)
-    evidence = [m for ms in rows.values() for m in ms if m.template.key in (STEP2CK, OET, PATHWAY)]
-    prefetch_related_objects(evidence, "attempts", "oet_results")
+    steps = [m for ms in rows.values() for m in ms]
+    evidence = read_evidence(
+        attempts_of=[m for m in steps if m.template.key == STEP2CK],
+        oet_results_of=[m for m in steps if m.template.key == OET],
+    )
+    context = replace(context, evidence=evidence)
     return {pk: flags_of(profiles[pk], rows[pk], context, goals.get(pk)) for pk in profiles}
 
 
@@ -458,7 +507,8 @@ def flags_of(
         flags.append(_flag("ecfmg_unverified", AMBER, ECFMG_VERIFIED))
     rol = event[ROL_EVENT]
     if profile.is_img and rol is not None:
-        gate = _img_gate(by_key, rol.at, today, profile, context.releases, (context.thresholds, context.windows))
+        rules = (context.releases, (context.thresholds, context.windows))
+        gate = _img_gate(by_key, rol.at, today, profile, rules, context.evidence)
         if gate:
             flags.append(Risk("img_rol_gate", RED, COHORT_FLAGS["img_rol_gate"], gate[0].action, gate[0].milestone))
     warn_from = rol.at - timedelta(days=ROL_CERTIFY_WARNING_DAYS) if rol is not None else None

@@ -1,7 +1,8 @@
 """Rule checks against the rule tables (rows with effective dates and sources, never literals here).
 
 Every function accepts optional pre-loaded rows so callers that judge many things at once (the risk
-service) stay at a constant number of queries; without them, the rows are read from the database.
+service) stay at a constant number of queries; without them, the rows come from the process's reference
+snapshot (milestones/reference.py: one tiny query for its version).
 Messages name the rule and its source, because applicants must be able to check what we tell them.
 """
 
@@ -14,7 +15,8 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 
-from .models import AttemptLimit, Exam, OETSeasonWindow, OETThreshold, PassingStandard
+from .models import AttemptLimit, Exam, OETSeasonWindow, PassingStandard
+from .reference import reference_data
 
 ALL_EXAMS = "all"
 
@@ -52,13 +54,13 @@ def in_force(rows: Iterable, day: date, **match):
 
 
 def standard_in_force(*, exam: str, day: date, standards: Sequence[PassingStandard] | None = None):
-    rows = standards if standards is not None else PassingStandard.objects.filter(exam=exam).in_force_on(day)
+    rows = standards if standards is not None else reference_data().standards_of(exam)
     return in_force(rows, day, exam=exam)
 
 
 def limit_in_force(*, exam: str, day: date, limits: Sequence[AttemptLimit] | None = None):
     """A row for this Step if there is one, otherwise the rule for all Steps."""
-    rows = limits if limits is not None else list(AttemptLimit.objects.in_force_on(day))
+    rows = limits if limits is not None else reference_data().attempt_limits
     return in_force(rows, day, exam=exam) or in_force(rows, day, exam=ALL_EXAMS)
 
 
@@ -94,7 +96,7 @@ def oet_window(season: int | None, windows=None) -> OETSeasonWindow | None:
     if season is None:
         return None
     if windows is None:
-        return OETSeasonWindow.objects.filter(cycle_year=season).first()
+        windows = reference_data().oet_windows
     return next((w for w in windows if w.cycle_year == season), None)
 
 
@@ -127,7 +129,7 @@ def judge_oet(
 ):
     """OET Medicine against the ECFMG threshold in force on the test date (all four in one sitting)
     and, when the target Match `season` is known, against that season's test-date window (audit D1)."""
-    rows = thresholds if thresholds is not None else OETThreshold.objects.in_force_on(test_date)
+    rows = thresholds if thresholds is not None else reference_data().oet_thresholds
     threshold = in_force(rows, test_date)
     if threshold is None:
         return Judgement(None, f"No ECFMG OET requirement is on file for tests on {test_date}.")

@@ -14,6 +14,7 @@ import functools
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
@@ -79,18 +80,37 @@ def reference_changed(**_signal_kwargs) -> None:
     _bump([REFERENCE])
 
 
+class ReferenceStamp(NamedTuple):
+    """Which reference data is current: the version, and on PostgreSQL the transaction that wrote it (the
+    row's xmin). A bump that rolls back frees its version number for the next edit; the writer tells the
+    two apart, so a stamp never names two different states (milestones/reference.py keys on it)."""
+
+    version: int
+    writer: str = ""
+
+
+def _writer_column(alias: str) -> str:
+    # xmin: the id of the transaction that wrote the row's current version (PostgreSQL only).
+    return f"{alias}.xmin::text" if connection.vendor == "postgresql" else "''"
+
+
 @dataclass(frozen=True)
 class PageState:
     """What a page needs to know before it asks the cache: the applicant's time zone (for their local
-    date) and the two versions."""
+    date) and the two versions (with the reference version's writer, for the reference snapshot)."""
 
     time_zone: str
     applicant_version: int
     reference_version: int
+    reference_writer: str = ""
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def reference_stamp(self) -> ReferenceStamp:
+        return ReferenceStamp(self.reference_version, self.reference_writer)
 
 
 def page_state(applicant_id: int) -> PageState | None:
@@ -99,12 +119,25 @@ def page_state(applicant_id: int) -> PageState | None:
     profiles, versions_table = models.ApplicantProfile._meta.db_table, models.PageVersion._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT p.time_zone, (SELECT version FROM {versions_table} WHERE scope = %s), "  # noqa: S608
-            f"(SELECT version FROM {versions_table} WHERE scope = %s) FROM {profiles} p WHERE p.user_id = %s",
+            f"SELECT p.time_zone, a.version, r.version, {_writer_column('r')} FROM {profiles} p "  # noqa: S608
+            f"LEFT JOIN {versions_table} a ON a.scope = %s LEFT JOIN {versions_table} r ON r.scope = %s "
+            "WHERE p.user_id = %s",
             [applicant_scope(applicant_id), REFERENCE, applicant_id],
         )
         row = cursor.fetchone()
-    return None if row is None else PageState(row[0], row[1] or 0, row[2] or 0)
+    return None if row is None else PageState(row[0], row[1] or 0, row[2] or 0, row[3] or "")
+
+
+def reference_stamp() -> ReferenceStamp:
+    """The current ReferenceStamp (one tiny query); (0, "") before any reference edit."""
+    table = models.PageVersion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT version, {_writer_column(table)} FROM {table} WHERE scope = %s",  # noqa: S608
+            [REFERENCE],
+        )
+        row = cursor.fetchone()
+    return ReferenceStamp(0, "") if row is None else ReferenceStamp(row[0], row[1] or "")
 
 
 def watch_reference_models(*model_classes) -> None:

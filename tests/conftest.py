@@ -152,6 +152,15 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _no_reference_snapshot():
+    """Each test starts without the process's reference snapshot (milestones/reference.py), so a test's
+    query count does not depend on which test ran before it."""
+    from milestones.reference import forget
+
+    forget()
+
+
+@pytest.fixture(autouse=True)
 def _pathway_data_only_when_asked(request):
     """A database test that does not request `pathway_data` sees none of it, as when each test loaded
     its own: the preloaded rows are deleted inside the test's transaction (rolled back after it; in a

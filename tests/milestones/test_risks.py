@@ -101,10 +101,13 @@ def test_it_runs_a_constant_number_of_queries(planned_applicant, milestone_of):
         record_exam_attempt(milestone=milestone_of(busy, "usmle_step1"), test_date=day, passed=False, by=busy)
     record_exam_attempt(milestone=milestone_of(busy, "usmle_step2ck"), test_date=date(2027, 2, 10), by=busy)
 
+    pathway_risks(applicant=bare)  # the rule tables are read once per process (milestones/reference.py)
     counts = []
     for user in (bare, busy):
         with CaptureQueriesContext(connection) as ctx:
             pathway_risks(applicant=user)
         counts.append(len(ctx.captured_queries))
 
-    assert counts[0] == counts[1] <= 10
+    # The reference stamp, the profile, the milestones, their attempts and the OET results. On SQLite a
+    # snapshot built inside a transaction (the test's) is not kept, so the rule tables are read again.
+    assert counts[0] == counts[1] <= (5 if connection.vendor == "postgresql" else 11)

@@ -23,7 +23,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from milestones import tasks
-from milestones.models import CycleEvent, Milestone, MilestoneComment
+from milestones.models import Milestone, MilestoneComment
+from milestones.reference import reference_data
 from milestones.services import CommentRefused
 from milestones.versions import page_state
 from pathway.access import Shared, get_student_for, get_student_milestone_for
@@ -155,7 +156,7 @@ def student_timeline(request, pk: int):
     def build(now):
         profile = student.profile
         milestones = list(Milestone.objects.of_applicant(student).order_by("template__order"))
-        events = list(CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"))
+        events = list(reference_data(state.reference_stamp).events_of(profile.target_cycle_id))
         hidden = _hidden_keys(milestones, shared)
         speak_of_the_student(milestones)
         url = advisor_milestone_url(student)

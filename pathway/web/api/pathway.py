@@ -16,6 +16,7 @@ from ninja.errors import HttpError
 from ninja.responses import NinjaJSONEncoder
 
 from milestones.models import EvidenceKind, Milestone, TemplatePrerequisite
+from milestones.reference import ReferenceData, reference_data
 from milestones.risks import pathway_risks
 from milestones.services import pass_waiting_for, record_exam_attempt, set_status, waiting_sentence
 from milestones.versions import page_state
@@ -70,10 +71,13 @@ def _milestone_for(applicant: User, key: str) -> Milestone:
         raise HttpError(404, f"No milestone '{key}' on your pathway.") from None
 
 
-def _milestone_out(milestone: Milestone, own_keys: set[str]) -> dict:
-    prerequisites = getattr(milestone.template, "hard_prerequisites", None)
+def _milestone_out(milestone: Milestone, own_keys: set[str], prerequisites=None) -> dict:
+    """`prerequisites`: the keys of the template's hard prerequisites, when the caller has them."""
     if prerequisites is None:
-        prerequisites = milestone.template.prerequisite_links.filter(kind=TemplatePrerequisite.Kind.HARD)
+        links = getattr(milestone.template, "hard_prerequisites", None)
+        if links is None:
+            links = milestone.template.prerequisite_links.filter(kind=TemplatePrerequisite.Kind.HARD)
+        prerequisites = [link.requires.key for link in links]
     return {
         "key": milestone.template.key,
         "title": milestone.template.title,
@@ -82,7 +86,7 @@ def _milestone_out(milestone: Milestone, own_keys: set[str]) -> dict:
         "due_at": milestone.due_at.astimezone(ET) if milestone.due_at else None,
         "projected": milestone.due_projected,
         # Only prerequisites this applicant actually has (a DO's COMLEX is not an IMG's concern).
-        "prerequisites": [link.requires.key for link in prerequisites if link.requires.key in own_keys],
+        "prerequisites": [key for key in prerequisites if key in own_keys],
     }
 
 
@@ -111,7 +115,8 @@ def get_pathway(request):
         return Status(404, {"detail": "No pathway yet: finish onboarding at /onboarding/ first."})
 
     def build(now):
-        return json.dumps(_pathway_out(applicant, profile_of(applicant)), cls=NinjaJSONEncoder).encode(), None
+        out = _pathway_out(applicant, profile_of(applicant), reference_data(state.reference_stamp))
+        return json.dumps(out, cls=NinjaJSONEncoder).encode(), None
 
     # The serialised answer comes from the per-applicant content cache (pathway/web/page_cache.py);
     # validated against PathwayOut when built, as ninja would, and handed back as it is.
@@ -119,10 +124,11 @@ def get_pathway(request):
     return HttpResponse(content, content_type="application/json; charset=utf-8")
 
 
-def _pathway_out(applicant: User, profile) -> dict:
-    milestones = list(_with_prerequisites().of_applicant(applicant))
+def _pathway_out(applicant: User, profile, reference: ReferenceData) -> dict:
+    milestones = list(Milestone.objects.of_applicant(applicant).order_by("template__order", "template__key"))
     own_keys = {m.template.key for m in milestones}
-    risks = pathway_risks(applicant=applicant, milestones=milestones, profile=profile)
+    links = reference.hard_prerequisites
+    risks = pathway_risks(applicant=applicant, milestones=milestones, profile=profile, reference=reference)
     return PathwayOut.model_validate(
         {
             "applicant": {
@@ -130,7 +136,7 @@ def _pathway_out(applicant: User, profile) -> dict:
                 "target_cycle": profile.target_cycle.year,
                 "time_zone": profile.time_zone,
             },
-            "milestones": [_milestone_out(m, own_keys) for m in milestones],
+            "milestones": [_milestone_out(m, own_keys, links.get(m.template.key, ())) for m in milestones],
             "risks": [
                 {
                     "code": risk.code,

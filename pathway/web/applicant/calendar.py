@@ -22,6 +22,7 @@ from icalendar import Alarm, Calendar, Event
 
 from milestones import services
 from milestones.models import ApplicantProfile, CycleEvent, Milestone
+from milestones.reference import ReferenceData, reference_data
 from milestones.versions import page_state
 from pathway.access import applicant_only, profile_for_calendar_token, profile_of
 from pathway.lib.times import ET
@@ -129,8 +130,11 @@ def interview_event(interview: Interview, *, stamp: datetime) -> Event:
     return event
 
 
-def build_feed(profile: ApplicantProfile, *, now: datetime | None = None) -> Calendar:
-    """The whole feed for one applicant: three queries (profile is passed in with its cycle)."""
+def build_feed(
+    profile: ApplicantProfile, *, now: datetime | None = None, reference: ReferenceData | None = None
+) -> Calendar:
+    """The whole feed for one applicant: two queries (profile is passed in with its cycle; the cycle's
+    events come from the reference snapshot)."""
     stamp = now or timezone.now()
     tz = ET
     cal = Calendar.new(
@@ -145,7 +149,7 @@ def build_feed(profile: ApplicantProfile, *, now: datetime | None = None) -> Cal
     for milestone in feed_milestones(profile.user_id):
         url = settings.SITE_URL + link.of(milestone.template.key)
         cal.add_component(milestone_event(milestone, tz=tz, stamp=stamp, url=url))
-    for event in CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"):
+    for event in (reference or reference_data()).events_of(profile.target_cycle_id):
         cal.add_component(cycle_event_event(event, tz=tz, stamp=stamp))
     for interview in feed_interviews(profile.user_id, profile.target_cycle_id):
         cal.add_component(interview_event(interview, stamp=stamp))
@@ -173,7 +177,7 @@ def calendar_feed(request, token: str):
     def build(now):
         # Read again after the versions: the profile found by its token may be older than they are.
         fresh = ApplicantProfile.objects.select_related("target_cycle").get(pk=profile.pk)
-        return build_feed(fresh, now=now).to_ical(), None
+        return build_feed(fresh, now=now, reference=reference_data(state.reference_stamp)).to_ical(), None
 
     content = cached_content(kind="calendar", applicant_id=profile.user_id, state=state, build=build)
     response = HttpResponse(content, content_type="text/calendar; charset=utf-8")

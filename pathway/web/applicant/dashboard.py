@@ -22,22 +22,17 @@ from milestones.audience import for_audience
 from milestones.guidance import render_guidance
 from milestones.models import (
     ApplicantProfile,
-    AttemptLimit,
-    CycleEvent,
     DeadlineKind,
     EvidenceKind,
     ExamAttempt,
     Milestone,
-    OETSeasonWindow,
-    OETThreshold,
-    PassingStandard,
     Phase,
-    ScoreReleaseRule,
     TemplatePrerequisite,
     USCEEntry,
 )
 from milestones.projections import expected_result_date, usce_months_by_kind, usce_planned_months
 from milestones.reachability import judge_reachability
+from milestones.reference import ReferenceData, reference_data
 from milestones.risks import RED, is_task, pathway_risks
 from milestones.sources import source_kind
 from milestones.versions import PageState
@@ -207,11 +202,17 @@ def progress_for(applicant) -> Progress:
 
 
 def dashboard_context(
-    *, applicant, profile=_UNSET, now: datetime | None = None, url: MilestoneURL | None = None
+    *,
+    applicant,
+    profile=_UNSET,
+    now: datetime | None = None,
+    url: MilestoneURL | None = None,
+    reference: ReferenceData | None = None,
 ) -> dict:
     """Everything the dashboard shows: progress, the next deadlines, what is overdue, and the risks.
-    Pass the `profile` when the caller has it (None: the applicant has none yet), and the `url` of the
-    milestone pages when they are not the applicant's own (an advisor's copy).
+    Pass the `profile` when the caller has it (None: the applicant has none yet), the `url` of the
+    milestone pages when they are not the applicant's own (an advisor's copy), and the `reference`
+    snapshot (milestones/reference.py) when the caller read its stamp.
 
     Each row's link, status and dates are built here once (`rows`, `contingencies`, the deadlines'
     `href` and `when`), so the template does no URL reversing or time zone conversion per row."""
@@ -224,12 +225,16 @@ def dashboard_context(
     url = url or applicant_milestone_url()
     tz = profile.tz
     overdue, upcoming = _deadlines(milestones, tz, now or timezone.now(), url)
-    red, amber = _risks_by_severity(pathway_risks(applicant=applicant, milestones=milestones, profile=profile))
+    reference = reference or reference_data()
+    risks = pathway_risks(applicant=applicant, milestones=milestones, profile=profile, reference=reference)
+    red, amber = _risks_by_severity(risks)
     context.update(
         tz_name=profile.time_zone,
         milestone_url=url,
         rows=[milestone_row(m, url, tz) for m in milestones],
-        reachability=judge_reachability(applicant=applicant, milestones=milestones, profile=profile),
+        reachability=judge_reachability(
+            applicant=applicant, milestones=milestones, profile=profile, reference=reference
+        ),
         contingencies=[milestone_row(m, url, tz, "D j M Y") for m in milestones if m.template.contingency],
         overdue=overdue,
         overdue_groups=_by_phase(overdue),
@@ -252,7 +257,11 @@ def dashboard_content(request, *, applicant, state: PageState, variant: str = ""
     """
 
     def build(now: datetime):
-        context = context_of(now) if context_of else dashboard_context(applicant=applicant, now=now)
+        if context_of:
+            context = context_of(now)
+        else:
+            reference = reference_data(state.reference_stamp)
+            context = dashboard_context(applicant=applicant, now=now, reference=reference)
         context.update(csrf_context())
         html = render_to_string("applicant/dashboard.html#body", context)
         return html, next_moment(now, (m.due_at for m in context["milestones"]))
@@ -349,15 +358,14 @@ def deadline_anchor(
     profile: ApplicantProfile,
     related: dict[str, Milestone],
     url: MilestoneURL | None = None,
+    reference: ReferenceData | None = None,
 ) -> Anchor | None:
     """Where the deadline comes from. A cycle event's moment is told in Eastern time, as the organisers
     publish it; another milestone's deadline on the applicant's clock; the graduation date as a day."""
     template = milestone.template
     phrase = offset_phrase(template.deadline_offset_days)
     if template.deadline_kind == DeadlineKind.EVENT:
-        event = CycleEvent.objects.filter(
-            cycle_id=profile.target_cycle_id, key=template.deadline_anchor
-        ).first()
+        event = (reference or reference_data()).event(profile.target_cycle_id, template.deadline_anchor)
         if event is None:
             return Anchor(phrase, template.deadline_anchor.replace("_", " "))
         what = f"{event.title} ({profile.target_cycle.name})"
@@ -377,20 +385,16 @@ def deadline_anchor(
 
 
 def milestone_links(
-    milestone: Milestone, url: MilestoneURL | None = None
+    milestone: Milestone, url: MilestoneURL | None = None, reference: ReferenceData | None = None
 ) -> tuple[list[Link], list[Link], dict[str, Milestone]]:
     """Prerequisites and dependants that apply to this applicant, and the related milestones by key,
     each link with its `href` (the applicant's own milestone pages unless `url` says otherwise).
 
-    Two queries: the template links both ways, then the applicant's milestones for every template they
-    name (plus the milestone the deadline hangs from).
+    One query: the applicant's milestones for every template the links name (plus the milestone the
+    deadline hangs from); the template links both ways come from the reference snapshot.
     """
     template = milestone.template
-    rows = list(
-        TemplatePrerequisite.objects.filter(Q(template=template) | Q(requires=template)).values_list(
-            "template_id", "requires_id", "kind"
-        )
-    )
+    rows = (reference or reference_data()).links_of(template.id)
     ids = {requires if owner == template.id else owner for owner, requires, _ in rows}
     anchor_keys = [template.deadline_anchor] if template.deadline_kind == DeadlineKind.MILESTONE else []
     related = {
@@ -415,19 +419,22 @@ def milestone_links(
     )
 
 
-def evidence_context(milestone: Milestone, today: date, season=_UNSET) -> dict:
-    """The evidence recorded so far and the rule in force that judges it: one to four queries by kind.
-    Pass the target `season` (its year) when the caller has the profile: an OET page then reads it
-    from there rather than again."""
+def evidence_context(
+    milestone: Milestone, today: date, *, reference: ReferenceData | None = None, season=_UNSET
+) -> dict:
+    """The evidence recorded so far and the rule in force that judges it: one query or two by kind (the
+    rules come from the `reference` snapshot). `season`: the applicant's target Match year, when the
+    caller has it: an OET page then reads it from there rather than again."""
     kind = milestone.template.evidence
+    reference = reference or reference_data()
     if kind == EvidenceKind.EXAM:
         exam = milestone.template.exam
-        # Every attempt of the applicant counts towards the limits; this milestone's are among them, in
-        # the same order (the model's), so one query serves both.
-        every_attempt = list(ExamAttempt.objects.filter(milestone__applicant_id=milestone.applicant_id))
-        attempts = [a for a in every_attempt if a.milestone_id == milestone.pk]
-        releases = list(ScoreReleaseRule.objects.all())
-        all_attempts = [rule_checks.PastAttempt(a.exam, a.test_date, a.passed) for a in every_attempt]
+        # Every attempt at every Step counts towards the limits; this Step's are among them, in the same
+        # order (the model's), so one query serves both.
+        every = list(ExamAttempt.objects.filter(milestone__applicant_id=milestone.applicant_id))
+        attempts = [a for a in every if a.milestone_id == milestone.pk]
+        releases = reference.score_release_rules
+        all_attempts = [rule_checks.PastAttempt(a.exam, a.test_date, a.passed) for a in every]
         expected = {
             a.pk: expected_result_date(test_date=a.test_date, exam=exam, rules=releases)
             for a in attempts
@@ -436,21 +443,21 @@ def evidence_context(milestone: Milestone, today: date, season=_UNSET) -> dict:
         return {
             "attempts": [(a, expected.get(a.pk)) for a in attempts],
             "standard": rule_checks.standard_in_force(
-                exam=exam, day=today, standards=list(PassingStandard.objects.filter(exam=exam))
+                exam=exam, day=today, standards=reference.standards_of(exam)
             ),
             "attempts_left": rule_checks.attempts_left(
-                exam=exam, attempts=all_attempts, day=today, limits=list(AttemptLimit.objects.all())
+                exam=exam, attempts=all_attempts, day=today, limits=reference.attempt_limits
             ),
         }
     if kind == EvidenceKind.OET:
-        thresholds = list(OETThreshold.objects.all())
+        thresholds = reference.oet_thresholds
         if season is _UNSET:
             season = (
                 ApplicantProfile.objects.filter(user_id=milestone.applicant_id)
                 .values_list("target_cycle__year", flat=True)
                 .first()
             )
-        windows = list(OETSeasonWindow.objects.filter(cycle_year=season))
+        windows = reference.oet_windows_of(season)
         results = [
             (r, rule_checks.judge_oet_result(r, thresholds=thresholds, season=season, windows=windows))
             for r in milestone.oet_results.all()
@@ -493,7 +500,8 @@ def milestone_context(
     tz = profile.tz
     today = today_in(tz, now)
     url = url or applicant_milestone_url()
-    requires, needed_for, related = milestone_links(milestone, url)
+    reference = reference_data()
+    requires, needed_for, related = milestone_links(milestone, url, reference)
     context = {
         "milestone": milestone,
         "template": milestone.template,
@@ -501,7 +509,7 @@ def milestone_context(
         "tz_name": profile.time_zone,
         "requires": requires,
         "needed_for": needed_for,
-        "anchor": deadline_anchor(milestone, profile, related, url),
+        "anchor": deadline_anchor(milestone, profile, related, url, reference),
         "read_only": read_only,
         "saved": saved,
         "progress": progress_for(milestone.applicant_id),
@@ -509,11 +517,12 @@ def milestone_context(
             for_audience(milestone.template.guidance, is_img=profile.is_img),
             season=profile.target_cycle.year,
             today=today,
+            reference=reference,
         ),
         "source_kind": source_kind(milestone.template.source_url),
         "shared": shared,
         "comments": list(milestone.comments.all()),
-        **evidence_context(milestone, today, profile.target_cycle.year),
+        **evidence_context(milestone, today, reference=reference, season=profile.target_cycle.year),
     }
     if milestone.due_at:
         due_at = milestone.due_at

@@ -25,7 +25,8 @@ from django_htmx.http import trigger_client_event
 
 from milestones import rules as rule_checks
 from milestones import services
-from milestones.models import ApplicantProfile, CycleEvent, Milestone
+from milestones.models import ApplicantProfile, Milestone
+from milestones.reference import reference_data
 from milestones.versions import page_state
 from pathway import accounts
 from pathway.access import applicant_only, get_evidence_for, get_milestone_for, profile_of
@@ -144,7 +145,7 @@ def timeline(request):
     def build(now):
         profile = profile_of(request.user)
         milestones = list(Milestone.objects.of_applicant(request.user).order_by("template__order"))
-        events = list(CycleEvent.objects.filter(cycle_id=profile.target_cycle_id).order_by("at"))
+        events = list(reference_data(state.reference_stamp).events_of(profile.target_cycle_id))
         chart = build_timeline(milestones=milestones, events=events, tz=profile.tz, now=now)
         context = {"profile": profile, "tz_name": profile.time_zone, "timeline": chart}
         html = render_to_string("applicant/timeline.html#body", context)
