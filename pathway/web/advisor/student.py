@@ -87,9 +87,12 @@ def viewer_variant(advisor, student, shared: Shared) -> str:
     return f"advisor:{advisor.pk}:s{int(shared.scores)}v{int(shared.visa)}n{int(shared.notes)}:{name}"
 
 
-def review_context(*, student, shared: Shared, now=None) -> dict:
-    """The student's dashboard as their advisor sees it: third person, the unshared parts left out."""
-    context = dashboard_context(applicant=student, now=now, url=advisor_milestone_url(student))
+def review_context(*, student, shared: Shared, now=None, reference=None) -> dict:
+    """The student's dashboard as their advisor sees it: third person, the unshared parts left out.
+    `reference`: the snapshot of the stamp the page read with the student's page state."""
+    context = dashboard_context(
+        applicant=student, now=now, url=advisor_milestone_url(student), reference=reference
+    )
     speak_of_the_student(context["milestones"])
     if context.get("reachability") is not None:
         context["reachability"] = replace(
@@ -138,7 +141,9 @@ def student_detail(request, pk: int):
             applicant=student,
             state=state,
             variant=viewer_variant(request.user, student, shared),
-            context_of=lambda now: review_context(student=student, shared=shared, now=now),
+            context_of=lambda now: review_context(
+                student=student, shared=shared, now=now, reference=reference_data(state.reference_stamp)
+            ),
         )
     return render(request, "advisor/student_detail.html", context)
 
