@@ -51,8 +51,15 @@ lint: $(VENV)/.installed-test  ## ruff, the layer contracts (import-linter) and 
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
-test: lint  ## lint, then the whole test suite (real PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+# `make run`'s own configuration (SQLite, no Redis) for the code written in plain SQL, which differs by
+# database: a reminder's delivery row, the planning sweep, page versions, the advisor's access check.
+SQLITE_TESTS := tests/milestones/test_reminder_batches.py tests/milestones/test_reminders.py \
+	tests/milestones/test_reminder_lifecycle.py tests/milestones/test_page_cache.py \
+	tests/milestones/test_reference_cache.py tests/pathway/test_sharing.py
+
+test: lint  ## lint, the whole test suite (real PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set), then the plain-SQL paths on SQLite
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL -u REQUIRE_SERVICES $(VENV)/bin/pytest -q $(SQLITE_TESTS)
 
 # The test suite runs a short, fixed pass of the same fuzzer; this one is long and random.
 FUZZ_EXAMPLES ?= 1000

@@ -46,11 +46,29 @@ def _statement(vendor: str) -> str:
     )
 
 
+@functools.cache
+def _converters(model, vendor: str) -> list[tuple]:
+    """Per field of `model`: its column and the conversions the ORM would apply to its value, the
+    backend's (SQLite hands datetimes back naive, as text underneath) and the field's own (JSON)."""
+    return [_column_converters(model, field) for field in model._meta.concrete_fields]
+
+
+def _column_converters(model, field) -> tuple:
+    column = field.get_col(model._meta.db_table)
+    return column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+
+
+def _convert(value, column, converters):
+    for converter in converters:
+        value = converter(value, column, connection)
+    return value
+
+
 def _instance(model, values):
     fields = model._meta.concrete_fields
     values = [
-        f.from_db_value(v, None, connection) if v is not None and hasattr(f, "from_db_value") else v
-        for f, v in zip(fields, values, strict=True)
+        _convert(v, column, converters) if v is not None else v
+        for (column, converters), v in zip(_converters(model, connection.vendor), values, strict=True)
     ]
     return model.from_db(connection.alias, [f.attname for f in fields], values)
 
@@ -72,5 +90,8 @@ def load_for_delivery(reminder_id: int) -> Reminder:
     milestone.template, milestone.applicant = template, user
     user.profile = profile if profile.pk is not None else None
     reminder.milestone = milestone
-    reminder.moved_from_due = row[start]
+    moved_from = row[start]
+    if moved_from is not None:
+        moved_from = _convert(moved_from, *_column_converters(Reminder, Reminder._meta.get_field("due_at")))
+    reminder.moved_from_due = moved_from
     return reminder
