@@ -262,7 +262,8 @@ CACHE_URL = os.environ.get("CACHE_URL") or (
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend, keeping its client object (pathway/lib/redis_cache.py).
+            "BACKEND": "pathway.lib.redis_cache.ReusedClientRedisCache",
             "LOCATION": CACHE_URL,
         }
     }
