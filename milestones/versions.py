@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
 
@@ -113,19 +114,43 @@ class PageState:
         return ReferenceStamp(self.reference_version, self.reference_writer)
 
 
+PAGE_STATE_COLUMNS = ("page_time_zone", "page_applicant_version", "page_reference_version", "page_reference_writer")
+
+
+def page_state_sql(user_column: str, applicant_id: int) -> tuple[str, str, list]:
+    """The page state of `applicant_id` as parts of another plain SQL query whose row has that user's id
+    in `user_column` (the advisor's access check reads the student and their page state in one round
+    trip): (select list, joins, the joins' parameters). The columns are named PAGE_STATE_COLUMNS;
+    `page_state_of(values)` reads them."""
+    profiles, versions = models.ApplicantProfile._meta.db_table, models.PageVersion._meta.db_table
+    columns = (
+        f"ps_p.time_zone AS {PAGE_STATE_COLUMNS[0]}, ps_a.version AS {PAGE_STATE_COLUMNS[1]}, "
+        f"ps_r.version AS {PAGE_STATE_COLUMNS[2]}, {_writer_column('ps_r')} AS {PAGE_STATE_COLUMNS[3]}"
+    )
+    joins = (
+        f" LEFT JOIN {profiles} ps_p ON ps_p.user_id = {user_column}"
+        f" LEFT JOIN {versions} ps_a ON ps_a.scope = %s LEFT JOIN {versions} ps_r ON ps_r.scope = %s"
+    )
+    return columns, joins, [applicant_scope(applicant_id), REFERENCE]
+
+
+def page_state_of(values) -> PageState | None:
+    """The PageState from page_state_sql's four columns; None without a profile."""
+    time_zone, applicant_version, reference_version, writer = values
+    if time_zone is None:
+        return None
+    return PageState(time_zone, applicant_version or 0, reference_version or 0, writer or "")
+
+
 def page_state(applicant_id: int) -> PageState | None:
     """The applicant's PageState, or None without a profile: one small query, in plain SQL because it
     runs on every cached page view (the ORM's compiling of it cost more than the database's answer)."""
-    profiles, versions_table = models.ApplicantProfile._meta.db_table, models.PageVersion._meta.db_table
+    users = get_user_model()._meta.db_table
+    columns, joins, params = page_state_sql("u.id", applicant_id)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT p.time_zone, a.version, r.version, {_writer_column('r')} FROM {profiles} p "  # noqa: S608
-            f"LEFT JOIN {versions_table} a ON a.scope = %s LEFT JOIN {versions_table} r ON r.scope = %s "
-            "WHERE p.user_id = %s",
-            [applicant_scope(applicant_id), REFERENCE, applicant_id],
-        )
+        cursor.execute(f"SELECT {columns} FROM {users} u{joins} WHERE u.id = %s", [*params, applicant_id])  # noqa: S608
         row = cursor.fetchone()
-    return None if row is None else PageState(row[0], row[1] or 0, row[2] or 0, row[3] or "")
+    return None if row is None else page_state_of(row)
 
 
 def reference_stamp() -> ReferenceStamp:

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 
 from milestones.models import ApplicantProfile, Milestone
 from milestones.services import EVIDENCE_MODELS
+from milestones.versions import PAGE_STATE_COLUMNS, PageState, page_state, page_state_of, page_state_sql
 from programs.models import OutdatedReport, Program
 from programs.season.models import Application, Letter
 
@@ -53,23 +54,29 @@ def get_applicant_for(user, pk: int) -> User:
     return get_student_for(user, pk)[0]
 
 
-def _assigned_student(advisor: User, pk: int) -> tuple[User, Shared]:
+def _assigned_student(advisor: User, pk: int, *, with_state: bool = False):
     """`applicants_visible_to`'s advisor rule and the sharing's choices in one plain SQL query: it runs on
     every advisor page, and the ORM's compiling of the join cost more CPU than the database's answer
-    (BENCHMARKS.md)."""
+    (BENCHMARKS.md). With `with_state`, the student's page state (milestones.versions) comes in the same
+    round trip: (student, shared, state)."""
     users, assignments = User._meta.db_table, AdvisorAssignment._meta.db_table
+    state_columns, state_joins, state_params = page_state_sql("u.id", pk) if with_state else ("", "", [])
     sql = (
-        "SELECT u.*, a.shares_scores AS shared_scores, a.shares_visa AS shared_visa, a.shares_notes AS shared_notes "  # noqa: S608
-        f"FROM {users} u JOIN {assignments} a ON a.applicant_id = u.id AND a.advisor_id = %s "
+        "SELECT u.*, a.shares_scores AS shared_scores, a.shares_visa AS shared_visa, a.shares_notes AS shared_notes"  # noqa: S608
+        + (f", {state_columns}" if with_state else "")
+        + f" FROM {users} u JOIN {assignments} a ON a.applicant_id = u.id AND a.advisor_id = %s"
         # Agreed to by the applicant (issue 14) and not ended: a pending admin assignment shows nothing yet.
-        "AND a.ended_at IS NULL AND a.accepted_at IS NOT NULL "
-        "WHERE u.id = %s AND u.role = %s AND u.is_active LIMIT 1"
+        " AND a.ended_at IS NULL AND a.accepted_at IS NOT NULL"
+        f"{state_joins} WHERE u.id = %s AND u.role = %s AND u.is_active LIMIT 1"
     )
-    found = list(User.objects.raw(sql, [advisor.pk, pk, User.Role.APPLICANT]))
+    found = list(User.objects.raw(sql, [advisor.pk, *state_params, pk, User.Role.APPLICANT]))
     if not found:
         raise Http404
     student = found[0]
-    return student, Shared(scores=student.shared_scores, visa=student.shared_visa, notes=student.shared_notes)
+    shared = Shared(scores=student.shared_scores, visa=student.shared_visa, notes=student.shared_notes)
+    if not with_state:
+        return student, shared
+    return student, shared, page_state_of([getattr(student, column) for column in PAGE_STATE_COLUMNS])
 
 
 def profile_of(user) -> ApplicantProfile | None:
@@ -127,6 +134,15 @@ def get_student_for(user, pk: int) -> tuple[User, Shared]:
     if user.is_authenticated and user.is_advisor:
         return _assigned_student(user, pk)
     return get_object_or_404(User.objects.applicants_visible_to(user), pk=pk), EVERYTHING
+
+
+def get_student_and_state_for(user, pk: int) -> tuple[User, Shared, PageState | None]:
+    """get_student_for and the student's page state (milestones.versions.page_state); for an advisor,
+    in the same query as the access check: the advisor's cached pages run one query fewer."""
+    if user.is_authenticated and user.is_advisor:
+        return _assigned_student(user, pk, with_state=True)
+    student, shared = get_student_for(user, pk)
+    return student, shared, page_state(student.pk)
 
 
 def get_student_milestone_for(user, student: User, shared: Shared, key: str, *, queryset=None) -> Milestone:

@@ -599,3 +599,16 @@ def test_ending_access_is_a_404_at_once_even_with_every_page_cached(client, stud
     for url in student_urls(student_data):
         assert client.get(url).status_code == 404, url
     assert "Amira" not in client.get(reverse("advisor:cohort")).text
+
+
+def test_a_student_who_has_not_set_up_their_pathway_yet(client, amira, ben):
+    """Amira shares with Ben before onboarding: his copy of her dashboard says so, her timeline sends
+    him back there, and neither is an error (no page state to cache yet)."""
+    client.force_login(ben)
+
+    page = client.get(reverse("advisor:student_detail", args=[amira.pk]))
+    timeline = client.get(reverse("advisor:student_timeline", args=[amira.pk]))
+
+    assert page.status_code == 200
+    assert "This applicant has not set up their pathway yet." in page.content.decode()
+    assert timeline.status_code == 302 and timeline.url == reverse("advisor:student_detail", args=[amira.pk])

@@ -26,8 +26,7 @@ from milestones import tasks
 from milestones.models import Milestone, MilestoneComment
 from milestones.reference import reference_data
 from milestones.services import CommentRefused
-from milestones.versions import page_state
-from pathway.access import Shared, get_student_for, get_student_milestone_for
+from pathway.access import Shared, get_student_and_state_for, get_student_for, get_student_milestone_for
 from pathway.web.applicant.dashboard import (
     advisor_milestone_url,
     dashboard_content,
@@ -127,11 +126,10 @@ def review_context(*, student, shared: Shared, now=None, reference=None) -> dict
 @require_GET
 def student_detail(request, pk: int):
     """An advisor's read-only view of one student's pathway."""
-    student, shared = get_student_for(request.user, pk)
+    student, shared, state = get_student_and_state_for(request.user, pk)
     if student == request.user:
         return redirect("applicant:dashboard")
     context = {"student": student, "read_only": True}
-    state = page_state(student.pk)
     if state is None:  # "has not set up their pathway yet": nothing to cache
         body = render_to_string("applicant/dashboard.html#body", review_context(student=student, shared=shared))
         context["content"] = mark_safe(body)  # noqa: S308 - rendered by our own template
@@ -151,10 +149,9 @@ def student_detail(request, pk: int):
 @login_required
 @require_GET
 def student_timeline(request, pk: int):
-    student, shared = get_student_for(request.user, pk)
+    student, shared, state = get_student_and_state_for(request.user, pk)
     if student == request.user:
         return redirect("applicant:timeline")
-    state = page_state(student.pk)
     if state is None:
         return redirect("advisor:student_detail", pk=student.pk)
 
