@@ -220,14 +220,14 @@ def wrk(port: int, path: str, cookie: str | None, master: int | None = None) -> 
     from pages import cpu_seconds, worker_pids  # the page benchmark's reading of /proc
 
     pids = worker_pids(master) if master else []
-    cpu_before = cpu_seconds(pids)
+    cpu_before = sum(cpu_seconds(pids))
     out = subprocess.run(
         ["wrk", "-t2", "-c8", f"-d{WRK_SECONDS}s", "--latency", *headers, f"http://127.0.0.1:{port}{path}"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    cpu = cpu_seconds(pids) - cpu_before
+    cpu = sum(cpu_seconds(pids)) - cpu_before
     if "Non-2xx" in out:
         raise SystemExit(f"wrk on {path} got errors:\n{out}")
     requests = int(re.search(r"(\d+) requests in", out).group(1))
