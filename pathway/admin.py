@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
@@ -11,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from .models import AdvisorAssignment, User
 from .sharing import BULK_MAX_ROWS, bulk_assign
+from .tokens import api_tokens_revoke_all
 
 
 def admin_login(request, extra_context=None):
@@ -42,8 +44,21 @@ class AssignmentInline(admin.TabularInline):
     readonly_fields = ["created_at", "accepted_at", "shares_scores", "shares_visa", "shares_notes"]
 
 
+class PasswordChangeRevokingTokens(AdminPasswordChangeForm):
+    """The admin's "set password" form. An admin sets a password for someone whose password leaked: as
+    when the user changes it themselves (adapters.revoke_tokens_on_new_password), their API tokens are
+    revoked too; Django already ends their sessions, which it ties to the password."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            user.revoked_api_tokens = api_tokens_revoke_all(user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = PasswordChangeRevokingTokens
     ordering = ["email"]
     list_display = ["email", "name", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active"]
@@ -61,6 +76,14 @@ class UserAdmin(BaseUserAdmin):
     # is_staff follows the role (User.save): only admins are staff. The dates are stamped by the
     # system (an editable one would lose its microseconds on every unchanged save).
     readonly_fields = ["is_staff", "last_login", "date_joined"]
+
+    def log_change(self, request, obj, message):
+        # Django's password view logs the change right after saving the form: the one place here that
+        # has both the request and the user the form saved.
+        if revoked := getattr(obj, "revoked_api_tokens", 0):
+            tokens = "API token" if revoked == 1 else "API tokens"
+            messages.warning(request, f"{revoked} {tokens} of {obj.email} {'was' if revoked == 1 else 'were'} revoked.")
+        return super().log_change(request, obj, message)
 
 
 BULK_MAX_BYTES = 1_000_000

@@ -99,6 +99,27 @@ def test_resetting_the_password_revokes_every_api_token_and_says_so(client, amir
     assert [api_status(secret) for secret in amira_tokens] == [401, 401]
 
 
+def test_an_admin_setting_a_new_password_revokes_every_api_token_and_says_so(client, root, amira, amira_tokens):
+    """An admin sets a new password for an applicant who says theirs leaked (the admin's own password form):
+    the tokens go too, as when the applicant changes it, and the admin is told."""
+    client.force_login(root)
+    url = reverse("admin:auth_user_password_change", args=[amira.pk])
+    response = client.post(
+        url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "2 API tokens of amira@example.com were revoked" in shown(response)
+    assert [api_status(secret) for secret in amira_tokens] == [401, 401]
+
+
+def test_an_admin_password_form_refused_revokes_nothing(client, root, amira, amira_tokens):
+    client.force_login(root)
+    url = reverse("admin:auth_user_password_change", args=[amira.pk])
+    response = client.post(url, {"password1": NEW_PASSWORD, "password2": "something-else-9", "usable_password": "true"})
+    assert response.status_code == 200 and "didn’t match" in response.content.decode()
+    assert ApiToken.objects.active().filter(user=amira).count() == 2
+
+
 def test_no_notice_when_there_was_no_token(client, carla):
     client.force_login(carla)
     response = client.post(
