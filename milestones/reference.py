@@ -45,6 +45,11 @@ from .models import (
 from .versions import ReferenceStamp, reference_stamp
 
 
+def _all(model) -> cached_property:
+    """A snapshot attribute: every row of `model` (a tuple, in its default order), read on first use."""
+    return cached_property(lambda self: tuple(model.objects.all()))
+
+
 class ReferenceData:
     """The reference rows of one stamp, each table read on first use, in its model's default order."""
 
@@ -53,29 +58,12 @@ class ReferenceData:
 
     # --- Rule tables --------------------------------------------------------------------------------
 
-    @cached_property
-    def passing_standards(self) -> tuple[PassingStandard, ...]:
-        return tuple(PassingStandard.objects.all())
-
-    @cached_property
-    def attempt_limits(self) -> tuple[AttemptLimit, ...]:
-        return tuple(AttemptLimit.objects.all())
-
-    @cached_property
-    def score_release_rules(self) -> tuple[ScoreReleaseRule, ...]:
-        return tuple(ScoreReleaseRule.objects.all())
-
-    @cached_property
-    def oet_thresholds(self) -> tuple[OETThreshold, ...]:
-        return tuple(OETThreshold.objects.all())
-
-    @cached_property
-    def oet_windows(self) -> tuple[OETSeasonWindow, ...]:
-        return tuple(OETSeasonWindow.objects.all())
-
-    @cached_property
-    def travel_bans(self) -> tuple[TravelBanCountry, ...]:
-        return tuple(TravelBanCountry.objects.all())
+    passing_standards = _all(PassingStandard)
+    attempt_limits = _all(AttemptLimit)
+    score_release_rules = _all(ScoreReleaseRule)
+    oet_thresholds = _all(OETThreshold)
+    oet_windows = _all(OETSeasonWindow)
+    travel_bans = _all(TravelBanCountry)
 
     @cached_property
     def visa_rules(self) -> Mapping[str, VisaRule]:
