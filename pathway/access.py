@@ -49,22 +49,16 @@ def reviewer_only(view):
     return login_required(role_required(User.Role.ADVISOR, User.Role.ADMIN)(view))
 
 
-def get_applicant_for(user, pk: int) -> User:
-    """An applicant `user` may read: themselves, an assigned student, or any applicant for admins."""
-    return get_student_for(user, pk)[0]
-
-
-def _assigned_student(advisor: User, pk: int, *, with_state: bool = False):
-    """`applicants_visible_to`'s advisor rule and the sharing's choices in one plain SQL query: it runs on
-    every advisor page, and the ORM's compiling of the join cost more CPU than the database's answer
-    (BENCHMARKS.md). With `with_state`, the student's page state (milestones.versions) comes in the same
-    round trip: (student, shared, state)."""
+def _assigned_student(advisor: User, pk: int) -> tuple[User, Shared, PageState | None]:
+    """`applicants_visible_to`'s advisor rule, the sharing's choices and the student's page state
+    (milestones.versions) in one plain SQL query: it runs on every advisor page, and the ORM's compiling
+    of the join cost more CPU than the database's answer (BENCHMARKS.md)."""
     users, assignments = User._meta.db_table, AdvisorAssignment._meta.db_table
-    state_columns, state_joins, state_params = page_state_sql("u.id", pk) if with_state else ("", "", [])
+    state_columns, state_joins, state_params = page_state_sql("u.id", pk)
     sql = (
-        "SELECT u.*, a.shares_scores AS shared_scores, a.shares_visa AS shared_visa, a.shares_notes AS shared_notes"  # noqa: S608
-        + (f", {state_columns}" if with_state else "")
-        + f" FROM {users} u JOIN {assignments} a ON a.applicant_id = u.id AND a.advisor_id = %s"
+        "SELECT u.*, a.shares_scores AS shared_scores, a.shares_visa AS shared_visa, "  # noqa: S608
+        f"a.shares_notes AS shared_notes, {state_columns}"
+        f" FROM {users} u JOIN {assignments} a ON a.applicant_id = u.id AND a.advisor_id = %s"
         # Agreed to by the applicant (issue 14) and not ended: a pending admin assignment shows nothing yet.
         " AND a.ended_at IS NULL AND a.accepted_at IS NOT NULL"
         f"{state_joins} WHERE u.id = %s AND u.role = %s AND u.is_active LIMIT 1"
@@ -74,8 +68,6 @@ def _assigned_student(advisor: User, pk: int, *, with_state: bool = False):
         raise Http404
     student = found[0]
     shared = Shared(scores=student.shared_scores, visa=student.shared_visa, notes=student.shared_notes)
-    if not with_state:
-        return student, shared
     return student, shared, page_state_of([getattr(student, column) for column in PAGE_STATE_COLUMNS])
 
 
@@ -132,7 +124,7 @@ def get_student_for(user, pk: int) -> tuple[User, Shared]:
     """An applicant `user` may read and what of their pathway `user` sees: an advisor's student with what
     their active sharing allows; everything of any applicant for admins, and of themselves for applicants."""
     if user.is_authenticated and user.is_advisor:
-        return _assigned_student(user, pk)
+        return _assigned_student(user, pk)[:2]
     return get_object_or_404(User.objects.applicants_visible_to(user), pk=pk), EVERYTHING
 
 
@@ -140,7 +132,7 @@ def get_student_and_state_for(user, pk: int) -> tuple[User, Shared, PageState | 
     """get_student_for and the student's page state (milestones.versions.page_state); for an advisor,
     in the same query as the access check: the advisor's cached pages run one query fewer."""
     if user.is_authenticated and user.is_advisor:
-        return _assigned_student(user, pk, with_state=True)
+        return _assigned_student(user, pk)
     student, shared = get_student_for(user, pk)
     return student, shared, page_state(student.pk)
 
